@@ -1,0 +1,318 @@
+"""Reading a store: experiments, runs, histories, as `records` dataclasses.
+
+`Store` is what ``runtui.open_store()`` returns and what the TUI and CLI use.
+Listing runs costs three queries whatever the number of metrics points
+(runs, then params/tags/summaries of exactly those runs), because summaries
+are kept by the writer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from runtui import liveness
+from runtui.errors import AmbiguousRunError, RunNotFoundError, StoreError
+from runtui.store import connection, location, spill, writer
+from runtui.store.records import Artifact, Experiment, MetricSummary, RunRecord
+from runtui.store.summary import spark_means
+
+_RUN_COLUMNS = (
+    "r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at, r.heartbeat_at, "
+    "r.exit_code, r.error, r.command, r.cwd, r.host, r.user, r.pid, r.python, r.git_commit, "
+    "r.git_branch, r.git_dirty, r.git_diff, r.parent_uuid, r.notes, r.env, r.snapshot_id"
+)
+SORTABLE = {"started_at", "ended_at", "name", "status", "duration"}
+MIN_REF_PREFIX = 4
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+class Store:
+    """A store folder opened for reading (and, when allowed, housekeeping)."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, writable: bool) -> None:
+        self.path = path
+        self.conn = conn
+        self.writable = writable
+
+    # -- housekeeping -----------------------------------------------------
+
+    def reap_crashed(self) -> list[str]:
+        """Turn ``running`` runs whose process is gone into ``crashed``; return their uuids."""
+        rows = self.conn.execute(
+            "SELECT id, uuid, host, pid, pid_started, heartbeat_at, started_at FROM runs "
+            "WHERE status = 'running'"
+        ).fetchall()
+        now = time.time()
+        here = liveness.hostname()
+        dead = [
+            (row_id, uuid)
+            for row_id, uuid, host, pid, marker, beat, started in rows
+            if _is_dead(here, host, pid, marker, beat or started, now)
+        ]
+        if dead and self.writable:
+            connection.write_transaction(
+                self.conn, lambda c: writer.mark_crashed(c, [d[0] for d in dead], now)
+            )
+        return [uuid for _, uuid in dead]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- experiments ------------------------------------------------------
+
+    def experiments(self) -> list[Experiment]:
+        rows = self.conn.execute(
+            "SELECT e.id, e.name, e.created_at, count(r.id) FROM experiments e "
+            "LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id ORDER BY e.name"
+        ).fetchall()
+        return [Experiment(*row) for row in rows]
+
+    # -- runs -------------------------------------------------------------
+
+    def runs(
+        self,
+        filter: str | None = None,
+        experiment: str | None = None,
+        *,
+        order_by: str = "started_at",
+        descending: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[RunRecord]:
+        """Runs of one experiment (or all), optionally filtered with the query language."""
+        where, args = self._where(filter, experiment)
+        if order_by not in SORTABLE:
+            raise StoreError(f"cannot sort runs by {order_by!r}")
+        order = (
+            "coalesce(r.ended_at, strftime('%s','now')) - r.started_at"
+            if order_by == "duration"
+            else f"r.{order_by}"
+        )
+        sql = (
+            f"SELECT {_RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+            f"WHERE {where} ORDER BY {order} {'DESC' if descending else 'ASC'}, r.id "
+            f"{'DESC' if descending else 'ASC'}"
+        )
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args = [*args, limit, offset]
+        return self._records(self.conn.execute(sql, args).fetchall())
+
+    def count_runs(self, filter: str | None = None, experiment: str | None = None) -> int:
+        where, args = self._where(filter, experiment)
+        return self.conn.execute(
+            f"SELECT count(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+            f"WHERE {where}",
+            args,
+        ).fetchone()[0]
+
+    def _where(self, filter: str | None, experiment: str | None) -> tuple[str, list[Any]]:
+        clauses, args = ["1"], []
+        if experiment is not None:
+            clauses.append("e.name = ?")
+            args.append(experiment)
+        if filter is not None and filter.strip():
+            from runtui.query import compile_filter
+
+            sql, filter_args = compile_filter(filter)
+            clauses.append(f"({sql})")
+            args.extend(filter_args)
+        return " AND ".join(clauses), args
+
+    def run(self, ref: str) -> RunRecord:
+        """A run by uuid, unique uuid prefix / short id, or unique name."""
+        ref = ref.strip()
+        if not ref:
+            raise RunNotFoundError("no run given")
+        base = f"SELECT {_RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+        rows = self.conn.execute(base + "WHERE r.uuid = ?", (ref,)).fetchall()
+        if not rows and len(ref) >= MIN_REF_PREFIX and _is_hex_prefix(ref):
+            rows = self.conn.execute(
+                base + "WHERE r.uuid >= ? AND r.uuid < ? LIMIT 10", (ref.lower(), ref.lower() + "g")
+            ).fetchall()
+        if not rows:
+            rows = self.conn.execute(base + "WHERE r.name = ? LIMIT 10", (ref,)).fetchall()
+        if not rows:
+            raise RunNotFoundError(f"no run matches {ref!r}")
+        if len(rows) > 1:
+            ids = ", ".join(row[1][:8] for row in rows[:5])
+            raise AmbiguousRunError(f"{ref!r} matches {len(rows)} runs ({ids}); use a longer id")
+        return self._records(rows)[0]
+
+    def history(self, run: RunRecord | str, name: str) -> list[tuple[int, float, float]]:
+        """All points of one metric: (step, unix timestamp, value), in step order."""
+        record = run if isinstance(run, RunRecord) else self.run(run)
+        started = record.started_at
+        rows = self.conn.execute(
+            "SELECT m.step, m.t, m.value FROM metrics m JOIN metric_keys k ON k.id = m.key_id "
+            "WHERE m.run_id = ? AND k.name = ? ORDER BY m.step",
+            (record.row_id, name),
+        ).fetchall()
+        return [(s, started + t / 1000.0, _nan(v)) for s, t, v in rows]
+
+    def artifacts(self, run: RunRecord) -> list[Artifact]:
+        rows = self.conn.execute(
+            "SELECT name, hash, size, created_at FROM artifacts WHERE run_id = ? ORDER BY name",
+            (run.row_id,),
+        ).fetchall()
+        return [Artifact(*row) for row in rows]
+
+    def artifact_path(self, artifact: Artifact) -> Path:
+        return location.artifacts_dir(self.path) / artifact.hash[:2] / artifact.hash
+
+    def log_path(self, run: RunRecord) -> Path:
+        return location.log_path(self.path, run.uuid)
+
+    def param_keys(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT key FROM params ORDER BY key")]
+
+    def metric_keys(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM metric_keys ORDER BY name")]
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: a cheap "anything new?" check."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    # -- assembling records ------------------------------------------------
+
+    def _records(self, rows: Sequence[tuple[Any, ...]]) -> list[RunRecord]:
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        params = self._by_run(
+            ids, "SELECT run_id, key, value, kind FROM params WHERE run_id IN ({}) ORDER BY key"
+        )
+        tags = self._by_run(
+            ids, "SELECT run_id, key, value FROM tags WHERE run_id IN ({}) ORDER BY key"
+        )
+        summaries = self._by_run(
+            ids,
+            "SELECT s.run_id, k.name, s.last, s.min, s.max, s.count, s.first_step, s.last_step, "
+            "s.last_t, s.spark FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id "
+            "WHERE s.run_id IN ({}) ORDER BY k.name",
+        )
+        now = time.time()
+        here = liveness.hostname()
+        records = []
+        for row in rows:
+            run_id = row[0]
+            status = row[4]
+            if status == "running":
+                pass  # refined below without a write when the store is read-only
+            record = RunRecord(
+                id=row[1][:8],
+                uuid=row[1],
+                name=row[2],
+                experiment=row[3],
+                status=status,
+                started_at=row[5],
+                ended_at=row[6],
+                heartbeat_at=row[7],
+                exit_code=row[8],
+                error=row[9],
+                command=json.loads(row[10]) if row[10] else [],
+                cwd=row[11],
+                host=row[12],
+                user=row[13],
+                pid=row[14],
+                python=row[15],
+                git_commit=row[16],
+                git_branch=row[17],
+                git_dirty=None if row[18] is None else bool(row[18]),
+                git_diff=row[19],
+                parent_uuid=row[20],
+                notes=row[21],
+                env=json.loads(row[22]) if row[22] else {},
+                snapshot_id=row[23],
+                params={k: writer.decode_param(v, kind) for _, k, v, kind in params.get(run_id, [])},
+                tags={k: v for _, k, v in tags.get(run_id, [])},
+                summary={
+                    s[1]: MetricSummary(
+                        name=s[1],
+                        last=_nan(s[2]),
+                        min=_nan(s[3]),
+                        max=_nan(s[4]),
+                        count=s[5],
+                        first_step=s[6],
+                        last_step=s[7],
+                        last_time=row[5] + s[8] / 1000.0,
+                        spark=tuple(spark_means(s[9])),
+                    )
+                    for s in summaries.get(run_id, [])
+                },
+                row_id=run_id,
+            )
+            record._history = lambda name, r=record: self.history(r, name)
+            if status == "running" and not self.writable:
+                beat = record.heartbeat_at or record.started_at
+                marker = None  # read-only: judge by pid/heartbeat without the marker column
+                if _is_dead(here, record.host, record.pid, marker, beat, now):
+                    record.status = "crashed"
+            records.append(record)
+        return records
+
+    def _by_run(self, ids: list[int], sql: str) -> dict[int, list[tuple[Any, ...]]]:
+        out: dict[int, list[tuple[Any, ...]]] = {}
+        for chunk in _chunks(ids, 900):
+            query = sql.format(",".join("?" * len(chunk)))
+            for row in self.conn.execute(query, chunk):
+                out.setdefault(row[0], []).append(row)
+        return out
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _is_hex_prefix(ref: str) -> bool:
+    return all(c in "0123456789abcdef-" for c in ref.lower())
+
+
+def _is_dead(
+    here: str, host: str | None, pid: int | None, marker: str | None, beat: float, now: float
+) -> bool:
+    if host == here and pid:
+        return not liveness.owner_alive(pid, marker)
+    return now - beat > liveness.STALE_AFTER_S
+
+
+def open_store(path: str | os.PathLike[str] | None = None, *, readonly: bool = False) -> Store:
+    """Open an existing store for reading (see `location.resolve_store_path`).
+
+    Opened writable when the folder allows it, so that an older schema is
+    migrated, points spilled by a training script that could not write are
+    merged back, and runs whose process died are marked ``crashed``.
+    """
+    folder = location.resolve_store_path(path)
+    db = location.db_path(folder)
+    if not db.exists():
+        if folder.exists() and not folder.is_dir():
+            raise StoreError(f"{folder} is not a runtui store folder")
+        raise StoreError(f"no runtui store at {folder} (log a run, or try `runtui demo`)")
+    writable = not readonly and os.access(folder, os.W_OK) and os.access(db, os.W_OK)
+    conn = connection.connect(folder, readonly=not writable)
+    store = Store(folder, conn, writable)
+    if writable:
+        try:
+            spill.merge_all(folder, conn)
+            store.reap_crashed()
+        except sqlite3.OperationalError:
+            pass  # busy or read-only after all: reading still works
+    return store

@@ -1,0 +1,92 @@
+"""Plain dataclasses the store hands out: never database rows.
+
+The TUI, the CLI and notebooks all read these; only `store/` knows the SQL
+behind them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("running", "completed", "failed", "canceled", "crashed")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: int
+    name: str
+    created_at: float
+    run_count: int
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """One metric of one run: ``last``/``min``/``max`` ignore nothing but NaN for min/max."""
+
+    name: str
+    last: float
+    min: float
+    max: float
+    count: int
+    first_step: int
+    last_step: int
+    last_time: float
+    spark: tuple[float, ...] = ()  # bucket means across the whole series, oldest first
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    hash: str
+    size: int
+    created_at: float
+
+
+@dataclass
+class RunRecord:
+    id: str  # short id
+    uuid: str
+    name: str
+    experiment: str
+    status: str
+    started_at: float
+    ended_at: float | None
+    heartbeat_at: float | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    summary: dict[str, MetricSummary] = field(default_factory=dict)
+    command: list[str] = field(default_factory=list)
+    cwd: str | None = None
+    host: str | None = None
+    user: str | None = None
+    pid: int | None = None
+    python: str | None = None
+    git_commit: str | None = None
+    git_branch: str | None = None
+    git_dirty: bool | None = None
+    git_diff: str | None = None
+    parent_uuid: str | None = None
+    notes: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    snapshot_id: int | None = None
+    row_id: int = field(default=0, repr=False)
+    _history: Callable[[str], list[tuple[int, float, float]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def duration(self) -> float:
+        """Seconds from start to end, or to now for a running run."""
+        end = self.ended_at if self.ended_at is not None else time.time()
+        return max(0.0, end - self.started_at)
+
+    def history(self, name: str) -> list[tuple[int, float, float]]:
+        """Every point of metric ``name``: (step, timestamp, value), in step order."""
+        if self._history is None:
+            raise RuntimeError("this run record is not attached to a store")
+        return self._history(name)

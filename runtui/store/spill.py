@@ -1,0 +1,91 @@
+"""Spill files: what a run could not write to the store, kept until it can.
+
+When the database cannot be written (read-only, disk full, locked past the
+timeout), the logger appends each operation as one JSON line to a spill
+file, inside the store (``spill/``) or, when the store folder itself is not
+writable, in the user's cache folder (keyed by the store's path). The next
+successful write of that run, or the next `open_store` of the store with
+write access, replays the files and deletes them.
+
+JSON lines: ``{"op": "run" | "params" | "tags" | "points" | "finish" | "artifact", ...}``.
+NaN and ±inf are written as JSON's ``NaN``/``Infinity`` extensions, which
+Python reads back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from runtui.store import connection, location, writer
+
+
+def fallback_dir(store: Path) -> Path:
+    """Where spills go when the store folder is not writable."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.sha256(str(store).encode()).hexdigest()[:16]
+    return base / "runtui" / "spill" / key
+
+
+def spill_dirs(store: Path) -> list[Path]:
+    return [location.spill_dir(store), fallback_dir(store)]
+
+
+class SpillFile:
+    """Append-only JSONL of operations for one run of one process."""
+
+    def __init__(self, store: Path, run_uuid: str) -> None:
+        self.store = store
+        self.name = f"{run_uuid}.{os.getpid()}.jsonl"
+        self.path: Path | None = None
+
+    def append(self, ops: list[dict[str, Any]]) -> Path:
+        text = "".join(json.dumps(op, default=str) + "\n" for op in ops)
+        last_error: OSError | None = None
+        for folder in ([self.path.parent] if self.path else []) + spill_dirs(self.store):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with open(folder / self.name, "a", encoding="utf-8") as f:
+                    f.write(text)
+                self.path = folder / self.name
+                return self.path
+            except OSError as exc:
+                last_error = exc
+        raise last_error or OSError("no folder to spill into")
+
+
+def _pending(store: Path) -> Iterator[Path]:
+    for folder in spill_dirs(store):
+        if folder.is_dir():
+            yield from sorted(folder.glob("*.jsonl"))
+
+
+def has_pending(store: Path) -> bool:
+    return next(_pending(store), None) is not None
+
+
+def merge_all(store: Path, conn: sqlite3.Connection, *, only: Path | None = None) -> int:
+    """Replay spill files into the database; return how many files were merged."""
+    merged = 0
+    for path in _pending(store):
+        if only is not None and path != only:
+            continue
+        claimed = path.with_suffix(".merging")
+        try:
+            path.rename(claimed)  # so two processes never merge the same file
+        except OSError:
+            continue
+        try:
+            ops = [json.loads(line) for line in claimed.read_text("utf-8").splitlines() if line]
+            connection.write_transaction(conn, lambda c, ops=ops: writer.apply_ops(c, ops))
+        except BaseException:
+            claimed.rename(path)
+            raise
+        claimed.unlink()
+        merged += 1
+    return merged

@@ -1,0 +1,100 @@
+"""Per-(run, metric) summary kept by the writer: count, extremes, last, downsample.
+
+`SparkBuckets` is an incremental downsample with a fixed number of buckets:
+points fill buckets of width ``w``; when all buckets are full, neighbours are
+merged pairwise and ``w`` doubles. Any series, however long, is kept as at
+most `MAX_BUCKETS` bucket means, updated in O(batch) time, so sparklines never
+scan raw points.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+MAX_BUCKETS = 64
+
+
+@dataclass
+class SparkBuckets:
+    width: int = 1
+    sums: list[float] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    filled: int = 0  # points placed into the last bucket (NaN included)
+
+    def add(self, values: list[float]) -> None:
+        """Add values (NaN counted for position, not for the mean)."""
+        i, n = 0, len(values)
+        while i < n:
+            if not self.sums or self.filled >= self.width:
+                if len(self.sums) == MAX_BUCKETS:
+                    self._halve()
+                    continue
+                self.sums.append(0.0)
+                self.counts.append(0)
+                self.filled = 0
+            take = min(self.width - self.filled, n - i)
+            chunk = [v for v in values[i : i + take] if v == v]
+            self.sums[-1] += math.fsum(chunk) if chunk else 0.0
+            self.counts[-1] += len(chunk)
+            self.filled += take
+            i += take
+
+    def _halve(self) -> None:
+        sums, counts = self.sums, self.counts
+        self.sums = [sums[j] + sums[j + 1] for j in range(0, len(sums), 2)]
+        self.counts = [counts[j] + counts[j + 1] for j in range(0, len(counts), 2)]
+        self.filled = self.width * 2  # the merged last bucket is complete
+        self.width *= 2
+
+    def copy(self) -> SparkBuckets:
+        return SparkBuckets(self.width, list(self.sums), list(self.counts), self.filled)
+
+    def means(self) -> list[float]:
+        return [s / c if c else math.nan for s, c in zip(self.sums, self.counts, strict=True)]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"w": self.width, "f": self.filled, "s": self.sums, "c": self.counts},
+            allow_nan=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | None) -> SparkBuckets:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(width=data["w"], sums=data["s"], counts=data["c"], filled=data["f"])
+
+
+def spark_means(text: str | None) -> list[float]:
+    """The bucket means stored in a summary's ``spark`` column (NaN for empty buckets)."""
+    return SparkBuckets.from_json(text).means()
+
+
+@dataclass
+class BatchSummary:
+    """What one batch of points for one metric contributes to its summary."""
+
+    count: int
+    first_step: int
+    last_step: int
+    last: float
+    last_t: int
+    min: float | None
+    max: float | None
+
+    @classmethod
+    def of(cls, steps: list[int], ts: list[int], values: list[float]) -> BatchSummary:
+        finite = [v for v in values if v == v]
+        last_index = max(range(len(steps)), key=steps.__getitem__)
+        return cls(
+            count=len(values),
+            first_step=min(steps),
+            last_step=steps[last_index],
+            last=values[last_index],
+            last_t=ts[last_index],
+            min=min(finite) if finite else None,
+            max=max(finite) if finite else None,
+        )

@@ -1,0 +1,1 @@
+"""What ``import runtui`` drives: runs, the flusher, output capture, context."""

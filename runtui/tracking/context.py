@@ -1,0 +1,125 @@
+"""What runtui records about the process a run lives in, with secrets redacted.
+
+Redacted by default (``RUNTUI_NO_REDACT=1`` turns it off):
+
+* environment variables whose names contain TOKEN, SECRET, KEY, PASSWORD,
+  PASSWD, CREDENTIAL, AUTH or PRIVATE;
+* command-line values after flags with those words (``--token X``,
+  ``--api-key=X``, ``--password X``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import platform
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REDACTED = "***"
+_SECRET_WORDS = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|PASSWD|CREDENTIAL|AUTH|PRIVATE", re.I)
+_GIT_TIMEOUT_S = 5.0
+
+
+def redaction_enabled() -> bool:
+    return os.environ.get("RUNTUI_NO_REDACT", "") in ("", "0")
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(_SECRET_WORDS.search(name.replace("-", "_")))
+
+
+def redact_env(env: dict[str, str]) -> dict[str, str]:
+    if not redaction_enabled():
+        return dict(env)
+    return {k: (REDACTED if is_secret_name(k) else v) for k, v in sorted(env.items())}
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """Hide values that follow (or are attached to) secret-looking flags."""
+    if not redaction_enabled():
+        return list(argv)
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append(REDACTED)
+            hide_next = False
+            continue
+        if arg.startswith("-"):
+            flag, eq, _value = arg.partition("=")
+            if is_secret_name(flag.lstrip("-")):
+                if eq:
+                    out.append(f"{flag}={REDACTED}")
+                else:
+                    out.append(arg)
+                    hide_next = True
+                continue
+        out.append(arg)
+    return out
+
+
+@dataclass(frozen=True)
+class GitInfo:
+    commit: str | None = None
+    branch: str | None = None
+    dirty: bool | None = None
+    root: str | None = None
+    diff: str | None = None
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT_S,
+            errors="replace",
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def git_info(cwd: Path, *, with_diff: bool = False) -> GitInfo:
+    """Commit, branch and dirty state of the repository around ``cwd`` (all None outside git)."""
+    root = _git(cwd, "rev-parse", "--show-toplevel")
+    if root is None:
+        return GitInfo()
+    commit = _git(cwd, "rev-parse", "HEAD")
+    branch = _git(cwd, "rev-parse", "--abbrev-ref", "HEAD")
+    status = _git(cwd, "status", "--porcelain", "--untracked-files=no")
+    diff = _git(cwd, "diff", "HEAD", "--no-color", "--no-ext-diff") if with_diff else None
+    return GitInfo(
+        commit=commit.strip() if commit else None,
+        branch=branch.strip() if branch and branch.strip() != "HEAD" else None,
+        dirty=bool(status.strip()) if status is not None else None,
+        root=root.strip(),
+        diff=diff or None,
+    )
+
+
+def process_context(argv: list[str] | None = None) -> dict[str, object]:
+    """The run fields that describe this process (without git, which costs subprocesses)."""
+    from runtui import liveness
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = None
+    pid = os.getpid()
+    return {
+        "command": redact_argv(list(sys.argv if argv is None else argv)),
+        "cwd": os.getcwd(),
+        "host": liveness.hostname(),
+        "user": user,
+        "pid": pid,
+        "pid_started": liveness.start_marker(pid),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "env": redact_env(dict(os.environ)),
+    }
