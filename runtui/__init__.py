@@ -52,7 +52,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):  # noqa: ANN202 - PEP 562 lazy attributes
+def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'runtui' has no attribute {name!r}")

@@ -50,7 +50,7 @@ def store_path(ctx: click.Context | None = None) -> str | None:
     return ref.path if ref else None
 
 
-def open_store_for_cli(readonly: bool = False):  # noqa: ANN201 - Store, imported lazily
+def open_store_for_cli(readonly: bool = False):
     from runtui.store.reader import open_store
 
     return open_store(store_path(), readonly=readonly)

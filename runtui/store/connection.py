@@ -8,6 +8,7 @@ doing Python work.
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import time
@@ -18,7 +19,7 @@ from typing import TypeVar
 from runtui.errors import StoreError
 from runtui.store import location, schema
 
-BUSY_TIMEOUT_S = 10.0
+BUSY_TIMEOUT_S = 10.0  # override with RUNTUI_BUSY_TIMEOUT (seconds)
 T = TypeVar("T")
 
 
@@ -27,6 +28,13 @@ def _describe(store: Path, exc: sqlite3.DatabaseError) -> StoreError:
     if "not a database" in text or "malformed" in text:
         return StoreError(f"{store} is not a readable runtui store ({text})")
     return StoreError(f"cannot open store {store}: {text}")
+
+
+def busy_timeout() -> float:
+    try:
+        return float(os.environ.get("RUNTUI_BUSY_TIMEOUT", BUSY_TIMEOUT_S))
+    except ValueError:
+        return BUSY_TIMEOUT_S
 
 
 def connect(store: Path, *, readonly: bool = False, create: bool = False) -> sqlite3.Connection:
@@ -45,12 +53,15 @@ def connect(store: Path, *, readonly: bool = False, create: bool = False) -> sql
     try:
         if readonly:
             conn = sqlite3.connect(
-                f"{db.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
-                isolation_level=None, check_same_thread=False,
+                f"{db.as_uri()}?mode=ro",
+                uri=True,
+                timeout=busy_timeout(),
+                isolation_level=None,
+                check_same_thread=False,
             )
         else:
             conn = sqlite3.connect(
-                db, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                db, timeout=busy_timeout(), isolation_level=None, check_same_thread=False
             )
         if readonly:
             schema.check_version(conn)

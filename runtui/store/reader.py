@@ -240,7 +240,9 @@ class Store:
                 notes=row[21],
                 env=json.loads(row[22]) if row[22] else {},
                 snapshot_id=row[23],
-                params={k: writer.decode_param(v, kind) for _, k, v, kind in params.get(run_id, [])},
+                params={
+                    k: writer.decode_param(v, kind) for _, k, v, kind in params.get(run_id, [])
+                },
                 tags={k: v for _, k, v in tags.get(run_id, [])},
                 summary={
                     s[1]: MetricSummary(

@@ -8,6 +8,7 @@ Python work beyond what zip does).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
@@ -29,10 +30,8 @@ RUN_FIELDS = (
 def encode_param(value: Any) -> tuple[Any, str]:
     """(stored value, kind): numbers stay numbers so filters compare numerically."""
     if hasattr(value, "item") and callable(value.item) and not isinstance(value, (str, bytes)):
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             value = value.item()  # numpy / torch scalars
-        except (TypeError, ValueError):
-            pass
     if value is None:
         return None, "null"
     if isinstance(value, bool):
@@ -160,7 +159,8 @@ def load_spark(conn: sqlite3.Connection, run_id: int, key_id: int) -> SparkBucke
 
 
 _UPSERT_SUMMARY = """
-INSERT INTO metric_summary(run_id, key_id, count, first_step, last_step, last, last_t, min, max, spark)
+INSERT INTO metric_summary(
+    run_id, key_id, count, first_step, last_step, last, last_t, min, max, spark)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(run_id, key_id) DO UPDATE SET
     count = count + excluded.count,

@@ -102,7 +102,9 @@ def _create(
     )
     fresh_params = run._check_params(params or {})
     run._params.update(fresh_params)
-    clean_tags = {_check_name(k, "tag"): "" if v is None else str(v) for k, v in (tags or {}).items()}
+    clean_tags = {
+        _check_name(k, "tag"): "" if v is None else str(v) for k, v in (tags or {}).items()
+    }
     context = process_context()
     git = git_info(Path(str(context["cwd"])))
     fields: dict[str, Any] = {

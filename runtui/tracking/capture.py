@@ -12,6 +12,7 @@ wrapped instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -67,10 +68,9 @@ class OutputCapture:
     def _to_log(self, data: bytes) -> None:
         with self._write_lock:
             if self._log is not None:
-                try:
+                # a full disk must not stop the terminal output
+                with contextlib.suppress(OSError, ValueError):
                     self._log.write(data)
-                except (OSError, ValueError):
-                    pass  # a full disk must not stop the terminal output
 
     def _wrap_stream(self, fd: int) -> None:
         name = "stdout" if fd == 1 else "stderr"

@@ -18,6 +18,7 @@ its runs into ``crashed`` (see `runtui.liveness`).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import signal
 import sys
 import threading
@@ -68,10 +69,8 @@ def outcome(exc_type: Any, exc: Any, tb: Any) -> tuple[str, str | None, int | No
 
 def _finish_all(status: str, error: str | None = None, code: int | None = None) -> None:
     for run in reversed(open_runs()):
-        try:
+        with contextlib.suppress(Exception):
             run.finish(status, error=error, exit_code=code)
-        except Exception:  # noqa: BLE001 - never turn an exit into a second traceback
-            pass
 
 
 def _excepthook(exc_type: Any, exc: Any, tb: Any) -> None:

@@ -25,7 +25,7 @@ MAX_PENDING_POINTS = 200_000
 
 
 def _as_number(name: str, value: Any) -> float | int:
-    """Accept ints, floats and numeric scalars (numpy, torch); reject the rest, naming the metric."""
+    """Accept ints, floats and numeric scalars (numpy, torch); reject the rest by name."""
     if isinstance(value, (str, bytes, bytearray)) or value is None:
         raise TypeError(f"metric {name!r}: expected a number, got {type(value).__name__} {value!r}")
     if isinstance(value, (int, float)):
@@ -33,9 +33,7 @@ def _as_number(name: str, value: Any) -> float | int:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise TypeError(
-            f"metric {name!r}: expected a number, got {type(value).__name__}"
-        ) from None
+        raise TypeError(f"metric {name!r}: expected a number, got {type(value).__name__}") from None
 
 
 def _check_name(name: Any, what: str = "metric") -> str:

@@ -51,7 +51,7 @@ class SystemMetrics:
                 pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())
             ]
             self._nvml = pynvml
-        except Exception:  # noqa: BLE001 - no library, no driver or no GPU: all mean "no GPU metrics"
+        except Exception:
             self._gpus = []
 
     def sample(self) -> dict[str, float]:
@@ -66,7 +66,7 @@ class SystemMetrics:
             try:
                 util = self._nvml.nvmlDeviceGetUtilizationRates(handle)
                 mem = self._nvml.nvmlDeviceGetMemoryInfo(handle)
-            except Exception:  # noqa: BLE001 - a GPU that stops answering is skipped
+            except Exception:
                 continue
             values[f"sys/gpu{i}_util_percent"] = float(util.gpu)
             values[f"sys/gpu{i}_memory_mb"] = mem.used / 2**20
@@ -76,7 +76,7 @@ class SystemMetrics:
         while not self._stop.wait(self.interval):
             try:
                 self.run.log(self.sample())
-            except Exception:  # noqa: BLE001 - sampling must never disturb the run
+            except Exception:
                 return
 
     def stop(self) -> None:
