@@ -1,0 +1,1 @@
+"""Benchmarks of runtui against raw SQLite doing the same work (see README.md)."""
