@@ -282,3 +282,58 @@ def test_bounded_buffer_slows_logging_instead_of_growing(
             run.log("x", float(i))
             assert run._pending <= 500
     assert runtui.open_store(store_dir).run(run.uuid).summary["x"].count == 5000
+
+
+def _set_owner(store_dir: Path, uuid: str, **fields) -> None:  # noqa: ANN003
+    from runtui.store import connection, writer
+
+    conn = connection.connect(store_dir)
+    run_id = writer.run_row_id(conn, uuid)
+    connection.write_transaction(conn, lambda c: writer.update_run(c, run_id, **fields))
+    conn.close()
+
+
+def test_run_whose_pid_was_reused_reads_crashed(store_dir: Path) -> None:
+    import os
+
+    run = start(store_dir)
+    run.log("x", 1.0)
+    # the pid is alive (ours) but was started at another time: not the run's process
+    run._flusher.stop()
+    _set_owner(store_dir, run.uuid, pid=os.getpid(), pid_started="1")
+    assert runtui.open_store(store_dir).run(run.uuid).status == "crashed"
+
+
+def test_run_from_another_host_is_crashed_once_its_heartbeat_is_stale(store_dir: Path) -> None:
+    import time
+
+    from runtui import liveness
+
+    fresh = start(store_dir, name="fresh")
+    stale = start(store_dir, name="stale")
+    for run in (fresh, stale):
+        run._flusher.stop()
+    now = time.time()
+    _set_owner(store_dir, fresh.uuid, host="gpu-node-7", heartbeat_at=now)
+    _set_owner(
+        store_dir, stale.uuid, host="gpu-node-7", heartbeat_at=now - liveness.STALE_AFTER_S - 5
+    )
+    store = runtui.open_store(store_dir)
+    assert store.run("fresh").status == "running"
+    crashed = store.run("stale")
+    assert crashed.status == "crashed" and crashed.ended_at == pytest.approx(now - 65, abs=1)
+
+
+def test_system_metrics_are_sampled_under_sys(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from runtui.tracking import sysmetrics
+
+    monkeypatch.setattr(sysmetrics, "INTERVAL_S", 0.05)
+    with start(store_dir, system_metrics=True) as run:
+        time.sleep(0.3)
+    summary = runtui.open_store(store_dir).run(run.uuid).summary
+    assert summary["sys/rss_mb"].count >= 2 and summary["sys/rss_mb"].last > 1
+    assert "sys/cpu_percent" in summary

@@ -19,9 +19,9 @@ INTERVAL_S = 5.0
 
 
 class SystemMetrics:
-    def __init__(self, run: Run, interval: float = INTERVAL_S) -> None:
+    def __init__(self, run: Run, interval: float | None = None) -> None:
         self.run = run
-        self.interval = interval
+        self.interval = INTERVAL_S if interval is None else interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="runtui-sysmetrics", daemon=True)
         self._process: Any = None
