@@ -284,7 +284,7 @@ def test_bounded_buffer_slows_logging_instead_of_growing(
     assert runtui.open_store(store_dir).run(run.uuid).summary["x"].count == 5000
 
 
-def _set_owner(store_dir: Path, uuid: str, **fields) -> None:  # noqa: ANN003
+def _set_owner(store_dir: Path, uuid: str, **fields) -> None:
     from runtui.store import connection, writer
 
     conn = connection.connect(store_dir)
