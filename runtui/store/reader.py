@@ -26,7 +26,8 @@ from runtui.store.summary import spark_means
 _RUN_COLUMNS = (
     "r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at, r.heartbeat_at, "
     "r.exit_code, r.error, r.command, r.cwd, r.host, r.user, r.pid, r.python, r.git_commit, "
-    "r.git_branch, r.git_dirty, r.git_diff, r.parent_uuid, r.notes, r.env, r.snapshot_id"
+    "r.git_branch, r.git_dirty, r.git_diff, r.parent_uuid, r.notes, r.env, r.snapshot_id, "
+    "r.pid_started"
 )
 SORTABLE = {"started_at", "ended_at", "name", "status", "duration"}
 MIN_REF_PREFIX = 4
@@ -213,8 +214,6 @@ class Store:
         for row in rows:
             run_id = row[0]
             status = row[4]
-            if status == "running":
-                pass  # refined below without a write when the store is read-only
             record = RunRecord(
                 id=row[1][:8],
                 uuid=row[1],
@@ -262,9 +261,9 @@ class Store:
             )
             record._history = lambda name, r=record: self.history(r, name)
             if status == "running" and not self.writable:
+                # a read-only store cannot record the crash: report it all the same
                 beat = record.heartbeat_at or record.started_at
-                marker = None  # read-only: judge by pid/heartbeat without the marker column
-                if _is_dead(here, record.host, record.pid, marker, beat, now):
+                if _is_dead(here, record.host, record.pid, row[24], beat, now):
                     record.status = "crashed"
             records.append(record)
         return records
