@@ -1,0 +1,171 @@
+"""A checked tree (`nodes`) to an SQL boolean expression and its parameters.
+
+The expression is evaluated with ``runs r JOIN experiments e`` in scope.
+Every value, key, param, tag and metric name the user typed is a ``?``
+parameter; the SQL text itself is built only from the constants in this
+module, so its shape depends on the structure of the filter, never on its
+words.
+
+Index use (see store/schema.py): params and tags are matched with
+``r.id IN (SELECT run_id … WHERE key = ? AND value …)``, a range on
+``params_by_key`` / ``tags_by_key`` computed once per query; metrics with a
+correlated ``EXISTS`` on the ``metric_summary`` primary key (run_id, key_id),
+one lookup per run; ``started`` (and ``age``) compare ``r.started_at`` so
+``runs_by_started`` can serve them.
+
+NULL never matches a comparison, so ``!=``, ``!~`` and ``not`` are written
+as ``NOT coalesce(<positive form>, 0)``: a NaN metric or a run that has not
+ended is "not equal", as a user would say.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from runtui.query import nodes
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_NEGATED = {"!=": "=", "!~": "~"}
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_RUN_TEXT_COLUMNS = {
+    "name": "r.name",
+    "experiment": "e.name",
+    "host": "coalesce(r.host, '')",
+    "user": "coalesce(r.user, '')",
+    "branch": "coalesce(r.git_branch, '')",
+    "commit": "coalesce(r.git_commit, '')",
+}
+_METRIC_COLUMNS = {"last": "s.last", "min": "s.min", "max": "s.max", "count": "s.count"}
+_NUMERIC = "typeof({col}) IN ('integer', 'real')"
+_PARAM_RUNS = "r.id IN (SELECT p.run_id FROM params p WHERE p.key = ?{cond})"
+_TAG_RUNS = "r.id IN (SELECT t.run_id FROM tags t WHERE t.key = ?{cond})"
+_METRIC_EXISTS = (
+    "EXISTS (SELECT 1 FROM metric_summary s WHERE s.run_id = r.id "
+    "AND s.key_id = (SELECT k.id FROM metric_keys k WHERE k.name = ?){cond})"
+)
+_NO_PARAM = "r.id NOT IN (SELECT p.run_id FROM params p WHERE p.key = ?)"
+
+
+def compile_tree(tree: nodes.Node | None, now: float | None = None) -> tuple[str, list[Any]]:
+    """SQL and parameters for ``tree`` (None: ``1``, every run); ``now`` for relative times."""
+    if tree is None:
+        return "1", []
+    compiler = _Compiler(time.time() if now is None else now)
+    return compiler.node(tree), compiler.args
+
+
+def ascii_lower(text: str) -> str:
+    """Lower-case like SQLite's ``lower()``, which only folds ASCII letters."""
+    return text.translate(_ASCII_LOWER)
+
+
+class _Compiler:
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.args: list[Any] = []
+
+    def arg(self, value: Any) -> str:
+        self.args.append(value)
+        return "?"
+
+    def node(self, node: nodes.Node) -> str:
+        match node:
+            case nodes.And(items):
+                return self.join([self.node(item) for item in items], "AND")
+            case nodes.Or(items):
+                return self.join([self.node(item) for item in items], "OR")
+            case nodes.Not(item):
+                return f"NOT coalesce({self.node(item)}, 0)"
+            case nodes.NameMatch(text):
+                return f"instr(lower(r.name), {self.arg(ascii_lower(text))}) > 0"
+            case nodes.Status(op, status):
+                return f"r.status {op} {self.arg(status)}"
+            case nodes.RunText():
+                return self.compare(_RUN_TEXT_COLUMNS[node.field], node.op, node.value, "text")
+            case nodes.RunTime():
+                return self.run_time(node)
+            case nodes.Param(key, op, value):
+                return self.param(key, op, value)
+            case nodes.Tag(key, op, value):
+                return self.keyed(_TAG_RUNS, key, "t.value", op, value, "text")
+            case nodes.Metric(name, agg, op, value):
+                return self.metric(name, agg, op, value)
+            case nodes.BareKey():
+                return self.bare_key(node)
+            case nodes.Has(kind, name):
+                return self.has(kind, name)
+        raise AssertionError(f"unknown node {node!r}")
+
+    def join(self, parts: list[str], word: str) -> str:
+        """Balanced parentheses, so SQLite's expression depth grows as log(n), not n."""
+        if len(parts) == 1:
+            return parts[0]
+        middle = len(parts) // 2
+        return f"({self.join(parts[:middle], word)} {word} {self.join(parts[middle:], word)})"
+
+    # -- values ----------------------------------------------------------------
+
+    def compare(self, col: str, op: str, value: nodes.Value, kind: str) -> str:
+        """``col op value``: kind ``text`` (text columns), ``param`` (mixed) or ``number``."""
+        if op in _NEGATED:
+            return f"NOT coalesce({self.compare(col, _NEGATED[op], value, kind)}, 0)"
+        if op == "~":
+            return f"instr(lower({col}), {self.arg(ascii_lower(value.text))}) > 0"
+        number = value.number if kind != "text" else None
+        if number is None:
+            text = self.arg(value.text)
+            if kind == "param" and op != "=":
+                return f"(typeof({col}) = 'text' AND {col} {op} {text})"
+            return f"{col} {op} {text}"
+        if value.is_nan:
+            return f"{col} IS NULL"
+        if kind == "param" and op == "=":
+            return f"{col} IN ({self.arg(number)}, {self.arg(value.text)})"
+        if kind == "param":
+            return f"({_NUMERIC.format(col=col)} AND {col} {op} {self.arg(number)})"
+        return f"{col} {op} {self.arg(number)}"
+
+    # -- runs, params, metrics, tags ---------------------------------------------
+
+    def run_time(self, node: nodes.RunTime) -> str:
+        value = node.value
+        if node.field == "duration":
+            now, op = self.arg(self.now), node.op
+            return f"(coalesce(r.ended_at, {now}) - r.started_at) {op} {self.arg(value.seconds)}"
+        if node.field == "age":  # age > x  <=>  started_at < now - x: served by runs_by_started
+            assert isinstance(value, nodes.Seconds)
+            return f"r.started_at {_FLIPPED[node.op]} {self.arg(self.now - value.seconds)}"
+        when = value.timestamp if isinstance(value, nodes.Moment) else self.now - value.seconds
+        column = "r.started_at" if node.field == "started" else "r.ended_at"
+        return f"{column} {node.op} {self.arg(when)}"
+
+    def keyed(
+        self, template: str, key: str, col: str, op: str, value: nodes.Value, kind: str
+    ) -> str:
+        """``template`` (one ``?`` for the key, ``{cond}``) with ``col op value`` as cond."""
+        self.arg(key)  # the key's ? comes first in the text, so its argument comes first
+        cond = self.compare(col, op, value, kind)
+        if kind == "param" and value.is_nan and op == "=":
+            cond = f"{cond} AND p.kind = 'float'"  # NaN params are stored as NULL
+        return template.format(cond=f" AND {cond}")
+
+    def param(self, key: str, op: str, value: nodes.Value) -> str:
+        return self.keyed(_PARAM_RUNS, key, "p.value", op, value, "param")
+
+    def metric(self, name: str, agg: str, op: str, value: nodes.Value) -> str:
+        return self.keyed(_METRIC_EXISTS, name, _METRIC_COLUMNS[agg], op, value, "number")
+
+    def bare_key(self, node: nodes.BareKey) -> str:
+        """The param if the run has one by that key, else the metric."""
+        as_param = self.param(node.key, node.op, node.value)
+        if node.value.number is None or node.op in ("~", "!~"):
+            return as_param  # metrics are numbers: only a param can match
+        self.arg(node.key)
+        as_metric = self.metric(node.metric_name, node.agg, node.op, node.value)
+        return f"({as_param} OR ({_NO_PARAM} AND {as_metric}))"
+
+    def has(self, kind: str, name: str) -> str:
+        self.arg(name)
+        template = {"metric": _METRIC_EXISTS, "tag": _TAG_RUNS, "param": _PARAM_RUNS}[kind]
+        return template.format(cond="")
