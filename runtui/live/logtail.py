@@ -1,0 +1,135 @@
+"""Following one run's log: its last lines first, then what is appended.
+
+`LogTail` wraps `services.logs.LogFollower` (which reads appended bytes and
+notices truncation and replacement) and adds what a live view needs on top:
+
+* the first read returns the last ``initial_lines`` complete lines, and the
+  follower continues exactly after them, so no line is lost or shown twice
+  between "load the tail" and "follow";
+* when the file was truncated or replaced, the next read starts over from
+  the new file's tail (bounded: a replaced 1 GB file is not read whole) and
+  says ``reset`` so the view clears itself first;
+* a line still being written is held back until its newline, and handed out
+  by `finish` once the run has ended.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtui.services.logs import TAIL_CHUNK, LogFollower
+from runtui.services.textsafe import fold_redraws
+
+RESTART_LINES = 1000  # lines kept from a replaced/truncated file when no tail size was asked
+MAX_TAIL_BYTES = 16 * 1024 * 1024  # never read further back than this for a tail
+
+
+@dataclass
+class LogUpdate:
+    """New lines of one log. ``reset``: clear what is shown before adding ``lines``."""
+
+    lines: list[str] = field(default_factory=list)
+    reset: bool = False
+
+    def merge(self, later: LogUpdate, keep: int | None = None) -> None:
+        """Append a later update (a reset drops what came before it); keep the last ``keep``."""
+        if later.reset:
+            self.lines, self.reset = list(later.lines), True
+        else:
+            self.lines.extend(later.lines)
+        if keep is not None and len(self.lines) > keep:
+            del self.lines[: len(self.lines) - keep]
+            self.reset = True  # older lines were dropped: the view must start over
+
+
+def _decode(raw: list[bytes]) -> list[str]:
+    return [fold_redraws(line.decode("utf-8", "replace")) for line in raw]
+
+
+def _tail_until(path: Path, end: int, max_lines: int) -> tuple[list[bytes], bytes]:
+    """The last ``max_lines`` complete lines before byte ``end``, and the partial one after."""
+    with open(path, "rb") as f:
+        pos, data = end, b""
+        while pos > 0 and data.count(b"\n") <= max_lines and end - pos < MAX_TAIL_BYTES:
+            step = min(TAIL_CHUNK, pos)
+            pos -= step
+            f.seek(pos)
+            data = f.read(step) + data
+    *lines, partial = data.split(b"\n")
+    if pos > 0 and lines:
+        lines = lines[1:]  # the first piece starts mid-line
+    return (lines[-max_lines:] if max_lines else []), partial
+
+
+class LogTail:
+    """Reads a log as it grows; see the module docstring.
+
+    Following begins when the object is made: lines written after that are
+    delivered even if the first `read` comes later.
+    """
+
+    def __init__(self, path: Path, initial_lines: int = 0) -> None:
+        self.path = path
+        self.initial_lines = initial_lines
+        self._follower: LogFollower | None = None
+        try:
+            st = os.stat(path)
+            self._start: tuple[int, int] | None = (st.st_ino, st.st_size)
+        except FileNotFoundError:
+            self._start = None
+
+    def read(self) -> LogUpdate | None:
+        """What is new since the last call, or None when nothing is."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            st = None
+        follower = self._follower
+        if follower is None:
+            return self._first_read(st)
+        if st is None:
+            return None
+        if (follower.inode is not None and st.st_ino != follower.inode) or (
+            st.st_size < follower.offset
+        ):
+            lines = max(self.initial_lines, RESTART_LINES)
+            return self._start_at_tail(st.st_ino, st.st_size, lines, reset=True)
+        if st.st_size == follower.offset:
+            return None
+        lines = follower.read_new()
+        return LogUpdate(lines) if lines else None
+
+    def _first_read(self, st: os.stat_result | None) -> LogUpdate | None:
+        follower = self._follower = LogFollower(self.path)
+        reset = bool(self.initial_lines)
+        start = self._start
+        if st is None:
+            return LogUpdate(reset=True) if reset else None
+        if start is None:  # created after following began: all of it is new
+            update = LogUpdate(follower.read_new(), reset)
+        elif start[0] != st.st_ino or start[1] > st.st_size:  # replaced meanwhile
+            lines = max(self.initial_lines, RESTART_LINES)
+            update = self._start_at_tail(st.st_ino, st.st_size, lines, reset=True)
+        else:
+            update = self._start_at_tail(*start, self.initial_lines, reset=reset)
+            update.lines.extend(follower.read_new())
+        return update if update.lines or update.reset else None
+
+    def _start_at_tail(self, inode: int, size: int, max_lines: int, *, reset: bool) -> LogUpdate:
+        follower = self._follower
+        assert follower is not None
+        try:
+            raw, partial = _tail_until(self.path, size, max_lines)
+        except FileNotFoundError:
+            raw, partial = [], b""
+        follower.inode, follower.offset, follower.partial = inode, size, partial
+        return LogUpdate(_decode(raw), reset=reset)
+
+    def finish(self) -> LogUpdate | None:
+        """Anything appended, then the unfinished last line: for a run that has ended."""
+        update = self.read() or LogUpdate()
+        if self._follower is not None:
+            update.lines.extend(self._follower.flush_partial())
+        return update if update.lines or update.reset else None
