@@ -25,7 +25,7 @@ from typing import Any
 from runtui.errors import RuntuiError, StoreError, StoreVersionError
 from runtui.store import connection, location, writer
 from runtui.tracking import lifecycle
-from runtui.tracking.flusher import Flusher
+from runtui.tracking.flusher import Flusher, take_connection
 from runtui.tracking.run import Run, _check_name
 
 _active: Run | None = None
@@ -126,7 +126,7 @@ def _create(
     conn: sqlite3.Connection | None = None
     row_id: int | None = None
     try:
-        conn = connection.connect(folder, create=True)
+        conn = take_connection(folder)
         connection.write_transaction(conn, lambda c: writer.apply_ops(c, ops))
         row_id = writer.run_row_id(conn, run.uuid)
         ops = []

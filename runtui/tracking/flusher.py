@@ -9,19 +9,28 @@ handing columns to ``executemany``.
 Storage trouble never reaches the training script: a failed write goes to a
 spill file (warned about once on stderr), the store is retried every
 `SPILL_RETRY_S`, and the spill is merged back on the first write that works.
+
+A finished run leaves its connection idle (`release_connection`) for the next
+run of the process to take (`take_connection`): closing the last connection
+to a WAL database checkpoints and deletes the WAL, and reopening recreates it,
+which in a sweep of short runs cost more than logging their points. At most
+one connection is kept idle; it is closed at interpreter exit.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import sqlite3
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtui import liveness
 from runtui.errors import StoreError
-from runtui.store import connection, spill, writer
+from runtui.store import connection, location, spill, writer
 from runtui.store.summary import SparkBuckets
 
 if TYPE_CHECKING:
@@ -31,6 +40,57 @@ FLUSH_INTERVAL_S = 0.5
 FLUSH_AT_POINTS = 20_000
 SPILL_RETRY_S = 5.0
 WRITE_ATTEMPTS = 3
+
+_idle: tuple[Path, sqlite3.Connection, tuple[int, int]] | None = None
+_idle_lock = threading.Lock()
+
+
+def _identity(store: Path) -> tuple[int, int] | None:
+    """(device, inode) of the store's database, or None if it is gone or not writable."""
+    db = location.db_path(store)
+    try:
+        st = os.stat(db)
+    except OSError:
+        return None
+    if not (os.access(store, os.W_OK) and os.access(db, os.W_OK)):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def take_connection(store: Path) -> sqlite3.Connection:
+    """A writable connection to ``store``: the idle one if it still fits, else a new one."""
+    global _idle
+    with _idle_lock:
+        idle, _idle = _idle, None
+    if idle is not None:
+        path, conn, identity = idle
+        if path == store and _identity(store) == identity:
+            return conn
+        conn.close()
+    return connection.connect(store, create=True)
+
+
+def release_connection(store: Path, conn: sqlite3.Connection) -> None:
+    """Keep ``conn`` for the next run of this process (closing the one kept before)."""
+    global _idle
+    identity = _identity(store)
+    if identity is None or conn.in_transaction:
+        conn.close()
+        return
+    conn.execute("PRAGMA synchronous=NORMAL")  # a durable final flush set FULL
+    with _idle_lock:
+        previous, _idle = _idle, (store, conn, identity)
+    if previous is not None:
+        previous[1].close()
+
+
+@atexit.register
+def _close_idle() -> None:
+    global _idle
+    with _idle_lock:
+        idle, _idle = _idle, None
+    if idle is not None:
+        idle[1].close()
 
 
 class Flusher:
@@ -88,7 +148,7 @@ class Flusher:
         self, cols: dict[str, writer.Column], ops: list[dict[str, Any]], now: float, durable: bool
     ) -> None:
         if self.conn is None:
-            self.conn = connection.connect(self.run.store_path, create=True)
+            self.conn = take_connection(self.run.store_path)
         conn = self.conn
         if self.spill.path is not None:
             spill.merge_all(self.run.store_path, conn, only=self.spill.path)
@@ -156,5 +216,5 @@ class Flusher:
 
     def close(self) -> None:
         if self.conn is not None:
-            self.conn.close()
+            release_connection(self.run.store_path, self.conn)
             self.conn = None
