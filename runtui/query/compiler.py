@@ -14,8 +14,12 @@ one lookup per run; ``started`` (and ``age``) compare ``r.started_at`` so
 ``runs_by_started`` can serve them.
 
 NULL never matches a comparison, so ``!=``, ``!~`` and ``not`` are written
-as ``NOT coalesce(<positive form>, 0)``: a NaN metric or a run that has not
-ended is "not equal", as a user would say.
+as ``(<positive form>) IS NOT 1``, true for false and for NULL: a NaN metric
+or a run that has not ended is "not equal", as a user would say.
+
+SQLite's parser stack is small (about 16 nested ``NOT coalesce(`` already
+overflow it), so the text is kept shallow: ``and``/``or`` chains are flat,
+each ``not`` costs one parenthesis, and the parser bounds the nesting.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ class _Compiler:
             case nodes.Or(items):
                 return self.join([self.node(item) for item in items], "OR")
             case nodes.Not(item):
-                return f"NOT coalesce({self.node(item)}, 0)"
+                return f"({self.node(item)}) IS NOT 1"
             case nodes.NameMatch(text):
                 return f"instr(lower(r.name), {self.arg(ascii_lower(text))}) > 0"
             case nodes.Status(op, status):
@@ -98,18 +102,15 @@ class _Compiler:
         raise AssertionError(f"unknown node {node!r}")
 
     def join(self, parts: list[str], word: str) -> str:
-        """Balanced parentheses, so SQLite's expression depth grows as log(n), not n."""
-        if len(parts) == 1:
-            return parts[0]
-        middle = len(parts) // 2
-        return f"({self.join(parts[:middle], word)} {word} {self.join(parts[middle:], word)})"
+        """A flat chain: SQLite parses it without growing its parser stack."""
+        return "(" + f" {word} ".join(parts) + ")"
 
     # -- values ----------------------------------------------------------------
 
     def compare(self, col: str, op: str, value: nodes.Value, kind: str) -> str:
         """``col op value``: kind ``text`` (text columns), ``param`` (mixed) or ``number``."""
         if op in _NEGATED:
-            return f"NOT coalesce({self.compare(col, _NEGATED[op], value, kind)}, 0)"
+            return f"({self.compare(col, _NEGATED[op], value, kind)}) IS NOT 1"
         if op == "~":
             return f"instr(lower({col}), {self.arg(ascii_lower(value.text))}) > 0"
         number = value.number if kind != "text" else None

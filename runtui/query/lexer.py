@@ -14,15 +14,20 @@ their plurals), so dates and times such as ``2024-05-01T12:00`` stay whole.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from runtui.errors import QueryError
+
+MAX_LENGTH = 10_000
 
 OPERATORS = ("!=", "!~", "<=", ">=", "==", "=", "<", ">", "~", ":")
 PRESENCE_PREFIXES = frozenset({"tag", "tags", "param", "params", "metric", "metrics"})
 _OPERATOR_START = frozenset("=!<>~")
 _QUOTES = frozenset("\"'")
 _BREAK = frozenset("()") | _OPERATOR_START
+_SPACE = re.compile(r"\s+")
+_PLAIN = re.compile(r"[^\s()=!<>~\"':]+")
 
 
 @dataclass(frozen=True)
@@ -56,12 +61,19 @@ class Token:
 
 def tokenize(query: str) -> list[Token]:
     """Tokens of ``query``, ending with an ``end`` token at ``len(query)``."""
+    if len(query) > MAX_LENGTH:
+        raise QueryError(f"the filter is too long (at most {MAX_LENGTH} characters)", query, 0)
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as bad:  # undecodable bytes from a command line (surrogateescape)
+        raise QueryError("the filter is not valid text", query, bad.start) from None
     tokens: list[Token] = []
     i, n = 0, len(query)
     while i < n:
         char = query[i]
         if char.isspace():
-            i += 1
+            space = _SPACE.match(query, i)
+            i = space.end() if space else i + 1
         elif char in "()":
             tokens.append(Token(char, char, i, i + 1))
             i += 1
@@ -99,8 +111,10 @@ def _word(query: str, start: int) -> tuple[Token, int]:
             text, i = _quoted(query, i)
             pieces.append(Piece(text, True))
             continue
-        plain.append(char)
-        i += 1
+        chunk = _PLAIN.match(query, i)
+        end = chunk.end() if chunk else i + 1  # no chunk: a ':' that belongs to the word
+        plain.append(query[i:end])
+        i = end
     if plain:
         pieces.append(Piece("".join(plain), False))
     text = "".join(piece.text for piece in pieces)

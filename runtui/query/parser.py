@@ -16,8 +16,8 @@ from runtui.query.fields import NAMESPACES, RUN_FIELDS, RUN_MOMENTS, Field, reso
 from runtui.query.lexer import Token, tokenize
 from runtui.store.records import STATUSES
 
-MAX_DEPTH = 64
-MAX_CONDITIONS = 100
+MAX_DEPTH = 16  # parentheses and `not`s; SQLite's parser stack overflows at about 20 levels
+MAX_CONDITIONS = 100  # SQLite refuses expressions deeper than 1000
 _ORDERING = frozenset({"<", "<=", ">", ">="})
 _TEXT_MATCH = frozenset({"~", "!~"})
 
@@ -143,8 +143,8 @@ class _Parser:
         value = self.token
         if op.text == ":":
             return self.presence(word, op, value)
-        if value.kind != "word":
-            raise self.error(f"expected a value after '{op.text}'")
+        if value.kind != "word" or value.keyword():
+            raise self.error(f"expected a value after '{op.text}'")  # quote "or" to mean the word
         self.advance()
         field = resolve(word.pieces)
         literal = nodes.Value(
