@@ -1,0 +1,132 @@
+"""``runtui tail RUN [-f] [-n N]``: a run's captured output, for scripts and plain terminals.
+
+Lines are printed as a terminal would have shown them after ``\\r`` redraws
+(a progress bar prints its last state). Escape sequences never reach the
+output raw: on a terminal colours (SGR) are kept and everything else (cursor
+moves, screen clears, window titles) is removed; into a pipe or file, or
+with ``NO_COLOR``, all of them are removed.
+
+``-f`` follows the run through the live feed (`runtui.live`) until the run
+ends, then prints the unfinished last line, if any, and exits 0.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from runtui.cli.common import handle_errors, open_store_for_cli, resolved_store_path, store_option
+
+EXIT_INTERRUPTED = 130
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+Emit = Callable[[list[str]], None]
+
+
+def _for_terminal(line: str) -> str:
+    """``line`` with its colours kept and every other escape sequence removed."""
+    from runtui.services.textsafe import plain
+
+    pieces, pos, coloured = [], 0, False
+    for match in _SGR.finditer(line):
+        pieces.append(plain(line[pos : match.start()]))
+        pieces.append(match.group())
+        pos, coloured = match.end(), True
+    pieces.append(plain(line[pos:]))
+    if coloured:
+        pieces.append("\x1b[0m")  # colours never leak into the next line or the prompt
+    return "".join(pieces)
+
+
+def _printer() -> Emit:
+    from runtui.services.textsafe import plain
+
+    clean = _for_terminal if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else plain
+
+    def emit(lines: list[str]) -> None:
+        if lines:
+            sys.stdout.write("".join(clean(line) + "\n" for line in lines))
+            sys.stdout.flush()
+
+    return emit
+
+
+def _follow(uuid: str, path: Path, count: int, emit: Emit) -> None:
+    from runtui.live import ChangeFeed, Changes, LogTail
+
+    feed = ChangeFeed(resolved_store_path())
+    feed.follow_log(uuid, initial_lines=count)
+    feed.open()
+    assert feed.store is not None
+    stop = threading.Event()
+
+    def deliver(changes: Changes) -> None:
+        update = changes.logs.get(uuid)
+        if update is not None:
+            emit(update.lines)
+        ended = any(r.uuid == uuid and r.status != "running" for r in changes.changed_runs)
+        if ended or uuid in changes.removed_runs:
+            stop.set()
+
+    try:
+        if feed.store.run(uuid).status != "running":  # ended before the feed's baseline
+            update = LogTail(path, count).finish()
+            emit(update.lines if update else [])
+            return
+        feed.run(deliver, stop)
+    finally:
+        feed.close()
+
+
+@click.command("tail")
+@click.argument("run_ref", metavar="RUN")
+@click.option(
+    "-f",
+    "--follow",
+    is_flag=True,
+    help="Keep printing new lines until the run ends (Ctrl-C stops).",
+)
+@click.option(
+    "-n",
+    "--lines",
+    "count",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many of the last lines to print first.",
+)
+@store_option
+@handle_errors
+def tail(run_ref: str, follow: bool, count: int) -> None:
+    """Print the last lines of a run's captured output; with -f, follow it.
+
+    \b
+    Examples:
+      runtui tail brave-otter-7 -n 50
+      runtui tail 3f2a9c1e -f | grep loss
+    """
+    emit = _printer()
+    try:
+        store = open_store_for_cli()
+        try:
+            record = store.run(run_ref)
+            path = store.log_path(record)
+        finally:
+            store.close()
+        if follow:
+            _follow(record.uuid, path, count, emit)
+        else:
+            from runtui.services.logs import read_tail
+
+            emit(read_tail(path, count))
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        sys.exit(EXIT_INTERRUPTED)
+
+
+commands = [tail]

@@ -1,0 +1,150 @@
+"""``runtui tail``: last lines, following a live run, Ctrl-C, bad refs."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from runtui.cli.cmd_tail import _for_terminal
+
+# Prints what the test sends on stdin (``\\r`` and ESC spelled as escapes),
+# without a newline when the command is "write".
+WRITER = r"""
+import sys, runtui
+run = runtui.start_run(experiment="tail", name=sys.argv[1], snapshot=False)
+open(sys.argv[2], "w").write(run.uuid)
+for command in sys.stdin:
+    verb, _, arg = command.rstrip("\n").partition(" ")
+    arg = arg.encode().decode("unicode_escape")
+    if verb == "finish":
+        break
+    sys.stdout.write(arg + ("\n" if verb == "print" else ""))
+    sys.stdout.flush()
+run.finish()
+"""
+
+
+def start_writer(env: dict[str, str], tmp: Path, name: str) -> subprocess.Popen[str]:
+    id_file = tmp / f"{name}.id"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, name, str(id_file)],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 10
+    while not (id_file.exists() and id_file.read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline, "writer did not start"
+        time.sleep(0.02)
+    return proc
+
+
+def send(proc: subprocess.Popen[str], *commands: str) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write("".join(c + "\n" for c in commands))
+    proc.stdin.flush()
+
+
+def tail(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "runtui", "tail", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+class Lines:
+    """Collects a process's stdout lines as they come."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        assert proc.stdout is not None
+        stream = proc.stdout
+        self.thread = threading.Thread(target=lambda: self.lines.extend(stream), daemon=True)
+        self.thread.start()
+
+    def wait_for(self, line: str, timeout: float = 6.0) -> None:
+        deadline = time.monotonic() + timeout
+        while line + "\n" not in self.lines:
+            assert time.monotonic() < deadline, f"{line!r} not in {self.lines}"
+            time.sleep(0.02)
+
+
+def test_last_lines_cleaned_for_a_pipe(subprocess_env: dict[str, str], tmp_path: Path):
+    writer = start_writer(subprocess_env, tmp_path, "done")
+    send(
+        writer,
+        r"print one",
+        r"print 10%\r50%\r100%",
+        r"print \x1b[31mred\x1b[0m \x1b]0;title\x07ok",
+    )
+    send(writer, "finish")
+    assert writer.wait(10) == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "runtui", "tail", "done", "-n", "2"],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "100%\nred ok\n"
+
+
+def test_follow_prints_new_lines_and_exits_when_the_run_ends(
+    subprocess_env: dict[str, str], tmp_path: Path
+):
+    writer = start_writer(subprocess_env, tmp_path, "live")
+    send(writer, "print old", "print last")
+    time.sleep(0.3)
+    follower = tail(subprocess_env, "live", "-f", "-n", "1")
+    out = Lines(follower)
+    out.wait_for("last")
+    send(writer, "print fresh", "write unfinished")
+    out.wait_for("fresh")
+    send(writer, "finish")
+    assert writer.wait(10) == 0
+    assert follower.wait(10) == 0
+    out.thread.join(5)
+    assert out.lines == ["last\n", "fresh\n", "unfinished\n"]
+
+
+def test_ctrl_c_exits_130_quietly(subprocess_env: dict[str, str], tmp_path: Path):
+    writer = start_writer(subprocess_env, tmp_path, "long")
+    send(writer, "print started")
+    follower = tail(subprocess_env, "long", "-f")
+    out = Lines(follower)
+    out.wait_for("started")
+    follower.send_signal(signal.SIGINT)
+    assert follower.wait(10) == 130
+    assert follower.stderr is not None and follower.stderr.read() == ""
+    send(writer, "finish")
+    writer.wait(10)
+
+
+def test_unknown_run_is_one_line_and_exit_2(subprocess_env: dict[str, str], tmp_path: Path):
+    writer = start_writer(subprocess_env, tmp_path, "exists")
+    send(writer, "finish")
+    writer.wait(10)
+    done = subprocess.run(
+        [sys.executable, "-m", "runtui", "tail", "nosuchrun", "-f"],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "nosuchrun" in done.stderr
+
+
+def test_on_a_terminal_colours_stay_but_cursor_moves_and_titles_go():
+    raw = "\x1b[2J\x1b[1;1H\x1b]2;pwned\x07\x1b[32mgreen\x1b[0m text\x9b5A"
+    assert _for_terminal(raw) == "\x1b[32mgreen\x1b[0m text\x1b[0m"
