@@ -1,0 +1,46 @@
+"""``runtui gc``: drop stored bytes nothing uses any more, then compact the database."""
+
+from __future__ import annotations
+
+import click
+
+from runtui.cli.common import fail, handle_errors, open_store_for_cli, store_option
+from runtui.cli.output import store_errors
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+@click.command("gc")
+@store_option
+@handle_errors
+@store_errors
+def gc_command() -> None:
+    """Free disk space: drop code snapshots no run uses, stored files (blobs) no
+    snapshot uses, artifact files no run uses (older than an hour, so an artifact
+    being saved right now is safe), then compact the database (VACUUM).
+
+    \b
+    Example:
+      runtui rm 3f9a1c2e --yes && runtui gc
+    """
+    from runtui.store import maintenance
+
+    with open_store_for_cli() as store:
+        if not store.writable:
+            fail(f"the store {store.path} is read-only")
+        done = maintenance.collect_garbage(store.conn, store.path)
+    click.echo(
+        f"freed {_size(done.bytes_freed)}: {done.snapshots} snapshot(s), {done.blobs} blob(s), "
+        f"{done.artifact_files} artifact file(s) removed",
+        err=True,
+    )
+
+
+commands = [gc_command]

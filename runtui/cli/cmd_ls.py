@@ -1,0 +1,132 @@
+"""``runtui ls``: the runs as a table, CSV, JSON, JSON lines or Markdown."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from runtui.cli.common import handle_errors, open_store_for_cli, store_option
+from runtui.cli.output import (
+    DATA_FORMATS,
+    format_option,
+    human_cell,
+    open_output,
+    render_table,
+    store_errors,
+    use_color,
+    write_table,
+)
+
+
+@click.command("ls")
+@click.option("--experiment", "-e", metavar="NAME", help="Only runs of this experiment.")
+@click.option(
+    "--filter",
+    "query",
+    metavar="QUERY",
+    help="Only runs matching a filter, e.g. 'status=completed lr<1e-3' (see README).",
+)
+@format_option("table", *DATA_FORMATS, default="table")
+@store_option
+@handle_errors
+@store_errors
+def ls_command(experiment: str | None, query: str | None, fmt: str) -> None:
+    """List runs, newest first: id, name, experiment, status, start, duration,
+    the params that differ between the runs and the last values of a few metrics.
+
+    In csv, json, jsonl and markdown, `started` is ISO 8601 UTC and `duration`
+    is in seconds.
+
+    \b
+    Examples:
+      runtui ls
+      runtui ls --experiment finetune --filter 'status=completed lr<1e-3'
+      runtui ls --format csv > runs.csv
+    """
+    from runtui.services.export import Table, listing
+
+    with open_store_for_cli() as store:
+        runs = listing(store, query, experiment)
+    if fmt != "table":
+        rows = runs.rows()
+        with open_output(None) as out:
+            write_table(fmt, Table(runs.columns, iter([rows]), len(rows)), out)
+        return
+    if not runs.data.runs:
+        click.echo("no runs" + (" match" if query or experiment else " yet"), err=True)
+        return
+    _print_table(runs)
+
+
+def _print_table(runs: Any) -> None:
+    import shutil
+    import sys
+
+    from runtui.cli.output import is_terminal
+
+    params, metrics = runs.param_keys, runs.metric_keys
+    clash = set(params) & set(metrics)
+    header = [
+        "id", "name", "experiment", "status", "started", "duration",
+        *(f"params.{k}" if k in clash else k for k in params),
+        *(f"metrics.{k}" if k in clash else k for k in metrics),
+    ]  # fmt: skip
+    raw = runs.rows(started=_local_time)
+    first_param = 6
+    first_metric = first_param + len(params)
+    cells = [
+        [
+            *(human_cell(v) for v in row[:5]),
+            _duration(row[5]),
+            *(human_cell(v) for v in row[first_param:first_metric]),
+            *(human_cell(v, digits=4) for v in row[first_metric:]),
+        ]
+        for row in raw
+    ]
+    numeric = frozenset(
+        i
+        for i in range(first_param, len(header))
+        if all(
+            isinstance(row[i], (int, float)) and not isinstance(row[i], bool)
+            for row in raw
+            if row[i] is not None
+        )
+    )
+    terminal = is_terminal(sys.stdout)
+    lines, hidden = render_table(
+        header,
+        cells,
+        color=use_color(sys.stdout),
+        width=shutil.get_terminal_size().columns if terminal else None,
+        right=numeric | {5},
+        status_column=3,
+    )
+    with open_output(None) as out:
+        out.write("\n".join(lines) + "\n")
+    if hidden:
+        click.echo(
+            f"({hidden} more column{'s' if hidden > 1 else ''} not shown: widen the "
+            "terminal or use --format csv)",
+            err=True,
+        )
+
+
+def _local_time(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def _duration(seconds: float) -> str:
+    """``45s``, ``12m05s``, ``3h07m``, ``2d04h``."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+commands = [ls_command]

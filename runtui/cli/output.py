@@ -1,0 +1,386 @@
+"""How the data commands write: one ``--format`` option, one writer per format.
+
+Every command that prints data takes the same ``--format`` option
+(`format_option`) and hands a `Table` to `write_table`, so a format behaves
+the same everywhere. The rules, also stated in the README:
+
+* NaN and ±inf must read back. CSV and Markdown write ``nan``, ``inf``,
+  ``-inf`` (Python's ``float()`` and pandas parse them); JSON and JSONL write
+  the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (``float()`` parses
+  those too; bare ``NaN`` is not JSON). An absent value is an empty CSV
+  cell or JSON ``null``.
+* In CSV, a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or
+  carriage return gets a leading ``'`` so a spreadsheet shows it instead of
+  running it as a formula; numbers are never touched. ``--no-escape-formulas``
+  turns this off.
+* Human formats (the table, Markdown) strip escape sequences and control
+  characters from user text; machine formats keep text exactly.
+* Colour only on a terminal, never with ``NO_COLOR`` set; progress only on
+  stderr, only when it is a terminal and the data does not go to it.
+
+The table is drawn here rather than with ``rich.table.Table``: rich measured
+~2 ms per 12-column row on this machine (10,000 runs: ~20 s), while
+``runtui ls`` on 10,000 runs must finish in half a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import io
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+
+from runtui.cli.common import fail
+from runtui.errors import StoreError
+from runtui.services.export import Table
+from runtui.services.textsafe import plain
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+JSON_NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+NAN_TOKEN = {"csv": "nan", "markdown": "nan", "json": "NaN", "jsonl": "NaN"}
+PROGRESS_MIN_ROWS = 1_000_000  # about a second of CSV export
+_BUFFER = 1 << 20
+
+
+# -- the option ---------------------------------------------------------------------
+
+
+def _one_of(choices: Sequence[str], what: str) -> Callable[..., str]:
+    def check(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+        value = value.lower()
+        if value not in choices:
+            fail(f"unknown {what} {value!r} (choose from {', '.join(choices)})")
+        return value
+
+    return check
+
+
+def choice_option(
+    *names: str, choices: Sequence[str], default: str, what: str, help: str
+) -> Callable[[F], F]:
+    """An option limited to ``choices``; anything else is a one-line error (exit 2)."""
+    return click.option(
+        *names,
+        default=default,
+        show_default=True,
+        metavar="[" + "|".join(choices) + "]",
+        callback=_one_of(choices, what),
+        help=help,
+    )
+
+
+def format_option(*formats: str, default: str) -> Callable[[F], F]:
+    """The shared ``--format`` option, limited to the formats a command offers."""
+    return choice_option(
+        "--format", "fmt", choices=formats, default=default, what="format", help="Output format."
+    )
+
+
+def store_errors(fn: F) -> F:
+    """Turn SQLite errors met while reading (a corrupt file, a locked store) into one line."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import sqlite3
+
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read the store: {exc}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# -- cells --------------------------------------------------------------------------
+
+
+def neutralise(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would run it as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_cell(value: Any, escape_formulas: bool) -> Any:
+    """A value as the csv module should write it (it writes floats as repr: nan, inf)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value) if escape_formulas else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        text = json.dumps(json_safe(value), ensure_ascii=False)
+        return neutralise(text) if escape_formulas else text
+    return value
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by its JSON string form."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else JSON_NONFINITE[repr(value)]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def human_cell(value: Any, *, digits: int | None = None) -> str:
+    """A value as a person reads it; user text made safe for a terminal."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return repr(value)
+        return f"{value:.{digits}g}" if digits else repr(value)
+    if isinstance(value, (list, dict)):
+        value = json.dumps(json_safe(value), ensure_ascii=False)
+    return plain(str(value)).replace("\n", " ").replace("\t", " ").replace("\r", " ")
+
+
+# -- writers --------------------------------------------------------------------------
+
+
+def write_table(
+    fmt: str,
+    table: Table,
+    out: IO[str],
+    *,
+    escape_formulas: bool = True,
+    advance: Callable[[int], None] | None = None,
+) -> int:
+    """Write ``table`` to ``out`` as csv, json, jsonl or markdown; return the row count.
+
+    ``advance(n)`` is called after each chunk of ``n`` rows (for a progress bar).
+    """
+    writer = _WRITERS[fmt]
+    count = 0
+    for chunk in writer(table, out, escape_formulas):
+        count += chunk
+        if advance is not None:
+            advance(chunk)
+    return count
+
+
+def _csv(table: Table, out: IO[str], escape: bool) -> Iterator[int]:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.columns)
+    for chunk in table.chunks:
+        if table.csv_ready:
+            writer.writerows(chunk)
+        else:
+            writer.writerows([[csv_cell(v, escape) for v in row] for row in chunk])
+        yield len(chunk)
+
+
+def _json_lines(table: Table) -> Iterator[list[str]]:
+    columns = table.columns
+    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    for chunk in table.chunks:
+        yield [dumps(dict(zip(columns, json_safe(list(row)), strict=True))) for row in chunk]
+
+
+def _jsonl(table: Table, out: IO[str], _escape: bool) -> Iterator[int]:
+    for lines in _json_lines(table):
+        if lines:
+            out.write("\n".join(lines))
+            out.write("\n")
+        yield len(lines)
+
+
+def _json(table: Table, out: IO[str], _escape: bool) -> Iterator[int]:
+    out.write("[")
+    first = True
+    for lines in _json_lines(table):
+        if lines:
+            out.write("\n" if first else ",\n")
+            out.write(",\n".join(lines))
+            first = False
+        yield len(lines)
+    out.write("]\n" if first else "\n]\n")
+
+
+def markdown_cell(value: Any) -> str:
+    return human_cell(value).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _markdown(table: Table, out: IO[str], _escape: bool) -> Iterator[int]:
+    out.write("| " + " | ".join(markdown_cell(c) for c in table.columns) + " |\n")
+    out.write("|" + "|".join("---" for _ in table.columns) + "|\n")
+    for chunk in table.chunks:
+        out.write("".join("| " + " | ".join(map(markdown_cell, row)) + " |\n" for row in chunk))
+        yield len(chunk)
+
+
+_WRITERS = {"csv": _csv, "json": _json, "jsonl": _jsonl, "markdown": _markdown}
+DATA_FORMATS = tuple(_WRITERS)
+
+
+# -- the terminal table -----------------------------------------------------------------
+
+_STATUS_STYLE = {
+    "running": "36",
+    "completed": "32",
+    "failed": "31",
+    "canceled": "33",
+    "crashed": "35",
+}
+MAX_CELL = 40
+
+
+def use_color(stream: IO[str]) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _width(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal cells, ending in an ellipsis when cut."""
+    if _width(text) <= width:
+        return text
+    if text.isascii():
+        return text[: width - 1] + "…"
+    from rich.cells import set_cell_size
+
+    return set_cell_size(text, width - 1) + "…"
+
+
+def render_table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    color: bool,
+    width: int | None,
+    right: frozenset[int] = frozenset(),
+    status_column: int | None = None,
+) -> tuple[list[str], int]:
+    """Aligned lines for a header and rows of already-formatted cells.
+
+    Cells longer than `MAX_CELL` are cut; with a ``width`` (a terminal), the
+    columns that do not fit are left out. Returns the lines and how many
+    columns were left out.
+    """
+    cells = [[_fit(c, MAX_CELL) for c in row] for row in rows]
+    header = [_fit(c, MAX_CELL) for c in columns]
+    widths = [_width(h) for h in header]
+    for row in cells:
+        for i, cell in enumerate(row):
+            w = _width(cell)
+            if w > widths[i]:
+                widths[i] = w
+    shown = len(widths)
+    if width is not None:
+        used = 0
+        for i, w in enumerate(widths):
+            used += w + (2 if i else 0)
+            if used > width and i > 0:
+                shown = i
+                break
+
+    def line(row: Sequence[str], style_of: Callable[[int, str], str | None]) -> str:
+        parts = []
+        for i in range(shown):
+            cell = row[i]
+            pad = " " * (widths[i] - _width(cell))
+            text = pad + cell if i in right else cell + pad
+            style = style_of(i, cell) if color else None
+            parts.append(f"\x1b[{style}m{text}\x1b[0m" if style else text)
+        return "  ".join(parts).rstrip()
+
+    def body_style(i: int, cell: str) -> str | None:
+        return _STATUS_STYLE.get(cell) if i == status_column else None
+
+    lines = [line(header, lambda _i, _c: "1")]
+    lines.extend(line(row, body_style) for row in cells)
+    return lines, len(widths) - shown
+
+
+# -- where data goes --------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def open_output(path: str | None) -> Iterator[IO[str]]:
+    """A UTF-8 text stream with a large buffer: ``path``, or stdout when None or ``-``.
+
+    A regular file is written under a temporary name and renamed into place
+    when complete, so a failed export never leaves a truncated file behind.
+    """
+    if path in (None, "-"):
+        sys.stdout.flush()
+        try:
+            fd = sys.stdout.fileno()
+        except (AttributeError, io.UnsupportedOperation):  # a captured stdout (tests)
+            yield sys.stdout
+            return
+        with open(fd, "w", encoding="utf-8", newline="", buffering=_BUFFER, closefd=False) as out:
+            yield out
+        return
+    target = Path(path)
+    if target.exists() and not target.is_file():  # /dev/stdout, a fifo: write in place
+        with open(target, "w", encoding="utf-8", newline="", buffering=_BUFFER) as out:
+            yield out
+        return
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="", buffering=_BUFFER) as out:
+            yield out
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def is_terminal(stream: IO[str]) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def wants_progress(total: int, out: IO[str]) -> bool:
+    """A bar for a big job, on stderr when it is a terminal that the data does not go to."""
+    return total >= PROGRESS_MIN_ROWS and is_terminal(sys.stderr) and not is_terminal(out)
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr; yields ``advance(n)``."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)

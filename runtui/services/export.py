@@ -1,0 +1,280 @@
+"""Rows for ``runtui ls``, ``runtui export`` and ``runtui show``, with no UI and no SQL.
+
+A `Table` is column names plus an iterator of row chunks, produced lazily so
+an export of ten million points streams from SQLite cursors to the output
+file without ever holding more than one chunk. Cell values are plain Python:
+``None`` for "absent", ``float('nan')`` and ``±inf`` for those values, text
+as recorded. How each format writes them (and neutralises spreadsheet
+formulas) is the writer's business (`runtui.cli.output`); the one exception
+is the metrics export, whose two per-point cells that need encoding (the NaN
+token and the metric name) are encoded by the caller's functions before the
+points leave SQLite, so the CSV writer can take the cursor's rows as they are.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from runtui.store import export as sql
+
+if TYPE_CHECKING:
+    from runtui.store.reader import Store
+    from runtui.store.records import Artifact, RunRecord
+
+CHUNK_ROWS = 20_000
+RUN_COLUMNS = ("id", "uuid", "name", "experiment", "status", "started_at", "ended_at", "duration_s")
+METRIC_COLUMNS = ("run", "key", "step", "timestamp", "value")
+LS_METRICS = 3
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Table:
+    """Columns and lazily produced rows.
+
+    ``csv_ready``: the cells are already what a CSV file should hold (NaN
+    token written, formulas neutralised as asked), so a CSV writer may write
+    them untouched.
+    """
+
+    columns: list[str]
+    chunks: Iterator[list[tuple[Any, ...]]]
+    total: int
+    csv_ready: bool = False
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """``2024-05-01T12:00:00.123Z``: rounded to the millisecond, like the SQL export."""
+    if ts is None:
+        return None
+    return (_EPOCH + timedelta(milliseconds=math.floor(ts * 1000 + 0.5))).strftime(
+        "%Y-%m-%dT%H:%M:%S.%f"
+    )[:-3] + "Z"
+
+
+def short_id(uuid: str) -> str:
+    return uuid[:8]
+
+
+def _duration(started: float, ended: float | None, now: float) -> float:
+    return max(0.0, (ended if ended is not None else now) - started)
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def _settled(store: Store, rows: list[sql.RunRow]) -> list[sql.RunRow]:
+    """The rows with a dead ``running`` run shown as the reader shows it (``crashed``).
+
+    Opening a writable store already marked such runs; a read-only one cannot,
+    so the few running rows are judged through `Store.run`.
+    """
+    if store.writable:
+        return rows
+    return [
+        replace(row, status=store.run(row.uuid).status) if row.status == "running" else row
+        for row in rows
+    ]
+
+
+@dataclass
+class RunsData:
+    """The selected runs with their params, tags and metric last values."""
+
+    runs: list[sql.RunRow]
+    params: dict[int, dict[str, Any]]
+    tags: dict[int, dict[str, str]]
+    lasts: dict[int, dict[str, float | None]]
+    now: float = field(default_factory=time.time)
+
+    def keys(self, mapping: dict[int, dict[str, Any]]) -> list[str]:
+        return sorted({k for values in mapping.values() for k in values})
+
+
+def runs_table(store: Store, filter: str | None, experiment: str | None) -> Table:
+    """``export --what runs``: one row per run, oldest first, the contract's columns."""
+    selection = sql.select_runs(store, filter, experiment)
+    conn = store.conn
+    data = RunsData(
+        runs=_settled(store, sql.run_rows(conn, selection, newest_first=False)),
+        params=sql.params_by_run(conn, selection),
+        tags=sql.tags_by_run(conn, selection),
+        lasts=sql.last_values_by_run(conn, selection),
+    )
+    param_keys, tag_keys, metric_keys = (
+        data.keys(data.params), data.keys(data.tags), data.keys(data.lasts)
+    )  # fmt: skip
+    columns = [
+        *RUN_COLUMNS,
+        *(f"params.{k}" for k in param_keys),
+        *(f"tags.{k}" for k in tag_keys),
+        *(f"metrics.{k}" for k in metric_keys),
+    ]
+    rows = []
+    for run in data.runs:
+        params = data.params.get(run.row_id, {})
+        tags = data.tags.get(run.row_id, {})
+        lasts = data.lasts.get(run.row_id, {})
+        rows.append((
+            short_id(run.uuid), run.uuid, run.name, run.experiment, run.status,
+            run.started_iso, run.ended_iso,
+            _duration(run.started_at, run.ended_at, data.now),
+            *(params.get(k) for k in param_keys),
+            *(tags.get(k) for k in tag_keys),
+            *(_nan(lasts[k]) if k in lasts else None for k in metric_keys),
+        ))  # fmt: skip
+    return Table(columns, iter([rows]), len(rows))
+
+
+def metrics_table(
+    store: Store,
+    filter: str | None,
+    experiment: str | None,
+    *,
+    nan: Any,
+    key_label: Callable[[str], str] = str,
+    csv_ready: bool = False,
+) -> Table:
+    """``export --what metrics``: one row per point, runs oldest first, metrics by name.
+
+    ``nan`` is written for a NaN value and ``key_label(name)`` for a metric
+    name, both before the points leave SQLite.
+    """
+    selection = sql.select_runs(store, filter, experiment)
+    runs = sql.run_rows(store.conn, selection, newest_first=False)
+    total = sql.point_count(store.conn, selection)
+
+    def chunks() -> Iterator[list[tuple[Any, ...]]]:
+        for run in runs:
+            for series in sql.series_of_run(store.conn, run.row_id):
+                cursor = sql.metric_points(
+                    store.conn,
+                    series,
+                    run_label=short_id(run.uuid),
+                    key_label=key_label(series.name),
+                    started_at=run.started_at,
+                    nan=nan,
+                )
+                while chunk := cursor.fetchmany(CHUNK_ROWS):
+                    yield chunk
+
+    return Table(list(METRIC_COLUMNS), chunks(), total, csv_ready=csv_ready)
+
+
+@dataclass
+class Listing:
+    """``runtui ls``: runs newest first, the params that differ between them, a few metrics."""
+
+    data: RunsData
+    param_keys: list[str]
+    metric_keys: list[str]
+
+    @property
+    def columns(self) -> list[str]:
+        return [
+            "id", "name", "experiment", "status", "started", "duration",
+            *(f"params.{k}" for k in self.param_keys),
+            *(f"metrics.{k}" for k in self.metric_keys),
+        ]  # fmt: skip
+
+    def rows(self, started: Callable[[float], Any] | None = None) -> list[tuple[Any, ...]]:
+        """One tuple per run; ``started`` formats the start time (default ISO 8601 UTC)."""
+        out = []
+        params_of, lasts_of, now = self.data.params, self.data.lasts, self.data.now
+        for run in self.data.runs:
+            params = params_of.get(run.row_id, {})
+            lasts = lasts_of.get(run.row_id, {})
+            out.append((
+                short_id(run.uuid), run.name, run.experiment, run.status,
+                run.started_iso if started is None else started(run.started_at),
+                _duration(run.started_at, run.ended_at, now),
+                *(params.get(k) for k in self.param_keys),
+                *(_nan(lasts[k]) if k in lasts else None for k in self.metric_keys),
+            ))  # fmt: skip
+        return out
+
+
+def listing(store: Store, filter: str | None, experiment: str | None) -> Listing:
+    selection = sql.select_runs(store, filter, experiment)
+    conn = store.conn
+    runs = _settled(store, sql.run_rows(conn, selection, newest_first=True))
+    param_keys = sql.varying_param_keys(conn, selection, len(runs))
+    metric_keys = common_metrics(sql.metric_run_counts(conn, selection), LS_METRICS)
+    data = RunsData(
+        runs=runs,
+        params=sql.params_by_run(conn, selection, param_keys) if param_keys else {},
+        tags={},
+        lasts=sql.last_values_by_run(conn, selection, metric_keys) if metric_keys else {},
+    )
+    return Listing(data, param_keys, metric_keys)
+
+
+def common_metrics(run_counts: dict[str, int], limit: int) -> list[str]:
+    """The metrics most runs have (system metrics last), at most ``limit``, by name."""
+    ranked = sorted(run_counts, key=lambda n: (n.startswith("sys/"), -run_counts[n], n))
+    return sorted(ranked[:limit])
+
+
+def run_document(store: Store, run: RunRecord) -> dict[str, Any]:
+    """Everything recorded about a run, as plain JSON-able values (times ISO 8601 UTC)."""
+    artifacts: list[Artifact] = store.artifacts(run)
+    return {
+        "id": run.id,
+        "uuid": run.uuid,
+        "name": run.name,
+        "experiment": run.experiment,
+        "status": run.status,
+        "started_at": iso_utc(run.started_at),
+        "ended_at": iso_utc(run.ended_at),
+        "heartbeat_at": iso_utc(run.heartbeat_at),
+        "duration_s": run.duration,
+        "exit_code": run.exit_code,
+        "error": run.error,
+        "params": dict(run.params),
+        "tags": dict(run.tags),
+        "metrics": {
+            name: {
+                "last": s.last,
+                "min": s.min,
+                "max": s.max,
+                "count": s.count,
+                "first_step": s.first_step,
+                "last_step": s.last_step,
+                "last_time": iso_utc(s.last_time),
+            }
+            for name, s in run.summary.items()
+        },
+        "command": list(run.command),
+        "cwd": run.cwd,
+        "host": run.host,
+        "user": run.user,
+        "pid": run.pid,
+        "python": run.python,
+        "git": {
+            "commit": run.git_commit,
+            "branch": run.git_branch,
+            "dirty": run.git_dirty,
+            "diff": run.git_diff,
+        },
+        "parent_uuid": run.parent_uuid,
+        "notes": run.notes,
+        "env": dict(run.env),
+        "snapshot_id": run.snapshot_id,
+        "artifacts": [
+            {
+                "name": a.name,
+                "size": a.size,
+                "hash": a.hash,
+                "created_at": iso_utc(a.created_at),
+                "path": str(store.artifact_path(a)),
+            }
+            for a in artifacts
+        ],
+        "log": str(store.log_path(run)),
+    }

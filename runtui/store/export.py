@@ -1,0 +1,220 @@
+"""The SQL behind ``runtui ls`` and ``runtui export``: flat rows, streamed.
+
+Listing or exporting 10,000 runs must not build 10,000 `RunRecord` objects
+with their sparkline downsamples (seconds of JSON parsing nobody reads), so
+these queries fetch exactly the columns a table or a file needs, a few
+queries in all, whatever the number of runs: the runs, then their params,
+tags and metric last values through one ``IN (selection)`` each.
+
+Metric points are never collected: `metric_points` returns a cursor over
+one metric of one run in step order (a range of the ``metrics`` primary key,
+no sort), with the timestamp already formatted by SQLite as ISO 8601 UTC and
+a NaN (stored as NULL) already replaced by the caller's token, so a CSV
+writer can consume the cursor directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runtui.store.writer import decode_param
+
+if TYPE_CHECKING:
+    from runtui.store.reader import Store
+
+ISO_UTC = "'%Y-%m-%dT%H:%M:%fZ'"  # strftime format: 2024-05-01T12:00:00.123Z
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Runs chosen by ``--experiment`` and ``--filter``, as an SQL condition on ``r``/``e``."""
+
+    where: str
+    args: tuple[Any, ...]
+
+    def run_ids_sql(self) -> str:
+        return (
+            "SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+            f"WHERE {self.where}"
+        )
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """The plain columns of one run, as stored (times are unix seconds)."""
+
+    row_id: int
+    uuid: str
+    name: str
+    experiment: str
+    status: str
+    started_at: float
+    ended_at: float | None
+    started_iso: str
+    ended_iso: str | None
+
+
+@contextlib.contextmanager
+def read_snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Every query inside sees the store as it was at the first one (one read transaction).
+
+    An export reads in many queries; without this, points logged meanwhile
+    would appear for some metrics and not others.
+    """
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
+
+
+def select_runs(store: Store, filter: str | None, experiment: str | None) -> Selection:
+    """The selection for a filter (query language) and/or an experiment name.
+
+    Raises `QueryError` for a bad filter, before any row is read.
+    """
+    where, args = store._where(filter, experiment)
+    return Selection(where, tuple(args))
+
+
+def run_rows(conn: sqlite3.Connection, selection: Selection, *, newest_first: bool) -> list[RunRow]:
+    order = "DESC" if newest_first else "ASC"
+    rows = conn.execute(
+        "SELECT r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at, "
+        f"strftime({ISO_UTC}, r.started_at, 'unixepoch'), "
+        f"strftime({ISO_UTC}, r.ended_at, 'unixepoch') "
+        "FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+        f"WHERE {selection.where} ORDER BY r.started_at {order}, r.id {order}",
+        selection.args,
+    ).fetchall()
+    return [RunRow(*row) for row in rows]
+
+
+def _only(keys: list[str] | None, column: str) -> tuple[str, tuple[str, ...]]:
+    if keys is None:
+        return "", ()
+    return f" AND {column} IN ({','.join('?' * len(keys))})", tuple(keys)
+
+
+def params_by_run(
+    conn: sqlite3.Connection, selection: Selection, keys: list[str] | None = None
+) -> dict[int, dict[str, Any]]:
+    """Decoded params of the selected runs (only ``keys`` if given), keys in name order."""
+    only, only_args = _only(keys, "key")
+    out: dict[int, dict[str, Any]] = {}
+    sql = (
+        "SELECT run_id, key, value, kind FROM params "
+        f"WHERE run_id IN ({selection.run_ids_sql()}){only} ORDER BY run_id, key"
+    )
+    for run_id, key, value, kind in conn.execute(sql, selection.args + only_args):
+        out.setdefault(run_id, {})[key] = decode_param(value, kind)
+    return out
+
+
+def varying_param_keys(conn: sqlite3.Connection, selection: Selection, runs: int) -> list[str]:
+    """Param keys whose value differs between the selected runs (absent counts as a value).
+
+    ``runs`` is how many runs are selected. Values of different kinds differ
+    (``1`` and ``true``), as they are shown differently.
+    """
+    sql = (
+        "SELECT key FROM params "
+        f"WHERE run_id IN ({selection.run_ids_sql()}) GROUP BY key "
+        "HAVING count(*) < ? OR count(DISTINCT kind || ':' || quote(value)) > 1 ORDER BY key"
+    )
+    return [row[0] for row in conn.execute(sql, (*selection.args, runs))]
+
+
+def tags_by_run(conn: sqlite3.Connection, selection: Selection) -> dict[int, dict[str, str]]:
+    out: dict[int, dict[str, str]] = {}
+    sql = (
+        "SELECT run_id, key, value FROM tags "
+        f"WHERE run_id IN ({selection.run_ids_sql()}) ORDER BY run_id, key"
+    )
+    for run_id, key, value in conn.execute(sql, selection.args):
+        out.setdefault(run_id, {})[key] = value
+    return out
+
+
+def metric_run_counts(conn: sqlite3.Connection, selection: Selection) -> dict[str, int]:
+    """Each metric name → how many of the selected runs have it."""
+    sql = (
+        "SELECT k.name, count(*) FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id "
+        f"WHERE s.run_id IN ({selection.run_ids_sql()}) GROUP BY s.key_id"
+    )
+    return dict(conn.execute(sql, selection.args).fetchall())
+
+
+def last_values_by_run(
+    conn: sqlite3.Connection, selection: Selection, names: list[str] | None = None
+) -> dict[int, dict[str, float | None]]:
+    """Each selected run's metrics (only ``names`` if given) → last value, None for NaN."""
+    only, only_args = _only(names, "k.name")
+    out: dict[int, dict[str, float | None]] = {}
+    sql = (
+        "SELECT s.run_id, k.name, s.last FROM metric_summary s "
+        "JOIN metric_keys k ON k.id = s.key_id "
+        f"WHERE s.run_id IN ({selection.run_ids_sql()}){only}"
+    )
+    for run_id, name, last in conn.execute(sql, selection.args + only_args):
+        out.setdefault(run_id, {})[name] = last
+    return out
+
+
+@dataclass(frozen=True)
+class Series:
+    """One metric of one run: where its points are and how many there are."""
+
+    run_id: int
+    key_id: int
+    name: str
+    count: int
+
+
+def series_of_run(conn: sqlite3.Connection, run_id: int) -> list[Series]:
+    rows = conn.execute(
+        "SELECT s.run_id, s.key_id, k.name, s.count FROM metric_summary s "
+        "JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.name",
+        (run_id,),
+    ).fetchall()
+    return [Series(*row) for row in rows]
+
+
+def point_count(conn: sqlite3.Connection, selection: Selection) -> int:
+    """How many points the selected runs hold (from the summaries: no scan of points)."""
+    sql = (
+        "SELECT coalesce(sum(count), 0) FROM metric_summary "
+        f"WHERE run_id IN ({selection.run_ids_sql()})"
+    )
+    return conn.execute(sql, selection.args).fetchone()[0]
+
+
+_POINTS = (
+    f"SELECT ?, ?, step, strftime({ISO_UTC}, ? + t / 1000.0, 'unixepoch'), coalesce(value, ?) "
+    "FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step"
+)
+
+
+def metric_points(
+    conn: sqlite3.Connection,
+    series: Series,
+    *,
+    run_label: str,
+    key_label: str,
+    started_at: float,
+    nan: Any,
+) -> Iterator[tuple[Any, ...]]:
+    """A cursor over ``(run_label, key_label, step, ISO timestamp, value)`` in step order.
+
+    ``nan`` replaces a NaN value (stored as NULL); ±inf come back as floats.
+    """
+    return conn.execute(
+        _POINTS, (run_label, key_label, started_at, nan, series.run_id, series.key_id)
+    )

@@ -1,0 +1,92 @@
+"""Building small stores for the CLI tests, and running the CLI.
+
+Runs are written with the store's writer functions (the same path the
+logger takes), so each test controls start times, statuses and values
+exactly and a store takes milliseconds to build.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid as uuid_module
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from runtui.cli.main import main
+from runtui.store import connection, writer
+from runtui.store.summary import SparkBuckets
+
+T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+
+
+def add_run(
+    store: Path,
+    name: str,
+    *,
+    experiment: str = "default",
+    status: str = "completed",
+    started_at: float = T0,
+    duration: float | None = 60.0,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    metrics: Mapping[str, Sequence[float]] | None = None,
+    error: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """Write one run; metric points are at steps 0.. and 250 ms apart. Returns its uuid."""
+    run_uuid = str(uuid_module.uuid4())
+    conn = connection.connect(store, create=True)
+
+    def write(c: Any) -> None:
+        row_id = writer.insert_run(
+            c,
+            experiment,
+            {"uuid": run_uuid, "name": name, "status": "running", "started_at": started_at,
+             "heartbeat_at": started_at, "host": "testhost", **(extra or {})},
+        )  # fmt: skip
+        if status != "running":
+            ended = started_at + (duration or 0.0)
+            writer.finish_run(c, row_id, status, ended_at=ended, error=error)
+        writer.write_params(c, row_id, params or {})
+        writer.write_tags(c, row_id, tags or {})
+        if metrics:
+            keys = writer.intern_metric_keys(c, metrics)
+            columns, sparks = {}, {}
+            for metric, values in metrics.items():
+                steps = list(range(len(values)))
+                columns[keys[metric]] = writer.Column(steps, [s * 250 for s in steps], list(values))
+                spark = SparkBuckets()
+                spark.add(list(values))
+                sparks[keys[metric]] = spark
+            writer.write_points(c, row_id, columns, sparks)
+
+    connection.write_transaction(conn, write)
+    conn.close()
+    return run_uuid
+
+
+def cli(*args: str, input: str | None = None) -> Result:
+    """Run ``runtui ARGS`` in this process; stdout and stderr kept apart."""
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def cli_process(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m runtui ARGS`` in a fresh process (real stdout/stderr, real start-up)."""
+    full_env = {**os.environ, **(env or {})}
+    root = str(Path(__file__).resolve().parents[1])
+    full_env["PYTHONPATH"] = root + os.pathsep + full_env.get("PYTHONPATH", "")
+    return subprocess.run(
+        [sys.executable, "-m", "runtui", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=60,
+    )
