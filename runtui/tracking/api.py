@@ -89,7 +89,8 @@ def _create(
     tags: Mapping[str, Any] | None,
     snapshot: bool | str | os.PathLike[str],
 ) -> Run:
-    from runtui.tracking.context import git_info, process_context
+    from runtui.tracking.context import process_context
+    from runtui.tracking.gitrecord import GitRecorder
 
     now = time.time()
     run = Run(
@@ -106,7 +107,6 @@ def _create(
         _check_name(k, "tag"): "" if v is None else str(v) for k, v in (tags or {}).items()
     }
     context = process_context()
-    git = git_info(Path(str(context["cwd"])))
     fields: dict[str, Any] = {
         "uuid": run.uuid,
         "name": name,
@@ -114,9 +114,6 @@ def _create(
         "started_at": now,
         "heartbeat_at": now,
         **context,
-        "git_commit": git.commit,
-        "git_branch": git.branch,
-        "git_dirty": git.dirty,
     }
     ops = [
         {"op": "run", "experiment": experiment, "fields": fields},
@@ -140,6 +137,9 @@ def _create(
     for op in ops:  # the store refused: the run itself goes to the spill first
         run._queue(op, soon=False)
     run._start(flusher)
+    git = GitRecorder(run, Path(str(context["cwd"])))  # git fields follow with a flush
+    git.start()
+    run._services.append(git)
     if ops:
         flusher.wake.set()
     if snapshot:
@@ -149,10 +149,8 @@ def _create(
 
 def _take_snapshot(run: Run, snapshot: bool | str | os.PathLike[str]) -> None:
     """Record the exact code of the run (see `runtui.snapshot`)."""
-    try:
-        from runtui.snapshot.capture import snapshot_for_run
-    except ImportError:
-        return
+    from runtui.snapshot.capture import snapshot_for_run
+
     snapshot_for_run(run, None if snapshot is True else Path(snapshot))
 
 
