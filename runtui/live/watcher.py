@@ -22,8 +22,11 @@ from pathlib import Path
 
 from runtui.store import location
 
-STEP_MS = 20  # how long the watcher lets a burst of events gather (watchfiles default: 50)
-DEBOUNCE_MS = 100  # upper bound on that gathering (watchfiles default: 1600)
+# The watcher's Rust thread wakes every STEP_MS to look for events: idle CPU
+# measured 0.7 % of a core at 10 ms, 0.4 % at 20, 0.2 % at 50 (bench_live),
+# for a median delivery latency of ~30 ms at 20 and ~70 ms at 50.
+STEP_MS = 50
+DEBOUNCE_MS = 100  # upper bound on gathering a burst of events (watchfiles default: 1600)
 
 
 @dataclass
