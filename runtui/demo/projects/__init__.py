@@ -1,0 +1,1 @@
+"""The demo's training projects: one module per experiment, each with its own story."""
