@@ -36,6 +36,10 @@ def _as_number(name: str, value: Any) -> float | int:
         raise TypeError(f"metric {name!r}: expected a number, got {type(value).__name__}") from None
 
 
+def _number(name: str, value: Any) -> float | int:
+    return value if type(value) is float or type(value) is int else _as_number(name, value)
+
+
 def _check_name(name: Any, what: str = "metric") -> str:
     if not isinstance(name, str):
         raise TypeError(f"{what} name must be a string, got {type(name).__name__} {name!r}")
@@ -113,10 +117,12 @@ class Run:
             if isinstance(value, Mapping):
                 raise TypeError(f"metric {name!r}: expected a number, got a mapping")
             items: Any = ((name, value),)
-        elif isinstance(name, Mapping):
+            values: Any = (value,)
+        elif type(name) is dict or isinstance(name, Mapping):
             if value is not None and step is None and isinstance(value, int):
                 step = value  # log({...}, 10) means step 10
             items = name.items()
+            values = name.values()
         else:
             raise TypeError(
                 f"log() takes a metric name and a value, or a dict; got {type(name).__name__}"
@@ -126,29 +132,29 @@ class Run:
                 step = operator.index(step)
             except TypeError:
                 raise TypeError(f"step must be an integer, got {step!r}") from None
-        checked = []
-        for key, val in items:
+        for val in values:
             if type(val) is not float and type(val) is not int:
-                val = _as_number(key, val)
-            checked.append((key, val))
+                items = [(k, _number(k, v)) for k, v in items]
+                break
         t = int((time.time() - self.started_at) * 1000)
         if self._finished:
             raise RuntimeError(f"run {self.id} is finished; start a new run to log more")
         with self._lock:
             cols = self._cols
-            steps = self._next_steps
-            for key, val in checked:
-                col = cols.get(key)
-                if col is None:
-                    if key not in steps:
-                        _check_name(key)
-                    col = cols[key] = ([], [], [])
-                s = steps.get(key, 0) if step is None else step
-                steps[key] = s + 1
-                col[0].append(s)
-                col[1].append(t)
-                col[2].append(val)
-            self._pending += len(checked)
+            if step is None:
+                for key, val in items:
+                    col = cols.get(key) or self._new_column(key)
+                    steps = col[0]
+                    steps.append(steps[-1] + 1 if steps else self._next_steps.get(key, 0))
+                    col[1].append(t)
+                    col[2].append(val)
+            else:
+                for key, val in items:
+                    col = cols.get(key) or self._new_column(key)
+                    col[0].append(step)
+                    col[1].append(t)
+                    col[2].append(val)
+            self._pending += len(items)
             pending = self._pending
             if pending >= MAX_PENDING_POINTS and self._flusher is not None:
                 self._flusher.wake.set()
@@ -156,12 +162,26 @@ class Run:
         if pending >= flusher_module.FLUSH_AT_POINTS and self._flusher is not None:
             self._flusher.wake.set()
 
+    def _new_column(self, key: str) -> tuple[list[int], list[int], list[float]]:
+        """Start buffering metric ``key`` (called under the lock)."""
+        if key not in self._next_steps:
+            _check_name(key)
+        col: tuple[list[int], list[int], list[float]] = ([], [], [])
+        self._cols[key] = col
+        return col
+
     def _take_buffer(self) -> tuple[dict[str, Column], list[dict[str, Any]]]:
-        """Hand the buffered points and operations to the flusher (called from its thread)."""
+        """Hand the buffered points and operations to the flusher (called from its thread).
+
+        A metric's next step (when none is given) is one past its last
+        buffered point while it is buffered, and is kept here once handed over.
+        """
         with self._lock:
             cols, self._cols = self._cols, {}
             ops, self._ops = self._ops, []
             self._pending = 0
+            for key, col in cols.items():
+                self._next_steps[key] = col[0][-1] + 1
             self._room.notify_all()
         return {k: Column(*c) for k, c in cols.items()}, ops
 
