@@ -121,7 +121,7 @@ class CodeDiff:
 
 def _size(size: int | None) -> str:
     if size is None:
-        return "-"
+        return "0 B"
     from runtui.snapshot.limits import human_size
 
     return human_size(size)

@@ -1,0 +1,242 @@
+"""``runtui diff A B [--code|--params|--metrics] [--stat]``: what changed between two runs.
+
+Each section is a function ``(store, a, b, stat) -> Section``, registered in
+`SECTIONS`; the command runs the chosen ones (all without a flag), prints
+them, and exits 0 when every chosen section is the same, 1 when one
+differs, 2 on error, like ``diff``.
+
+Output is coloured on a terminal only (never with ``NO_COLOR`` or through a
+pipe). Piped, the code section is exactly the stored text, so ``runtui diff
+A B --code | git apply`` works; on a terminal, escape sequences in user text
+are stripped first.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from runtui.cli.common import handle_errors, open_store_for_cli, store_option
+from runtui.cli.output import store_errors, use_color
+
+if TYPE_CHECKING:
+    from runtui.store.reader import Store
+    from runtui.store.records import RunRecord
+
+EXIT_SAME, EXIT_DIFFERENT = 0, 1
+
+
+@dataclass
+class Section:
+    """One section's verdict and its text (lines without newlines)."""
+
+    name: str
+    same: bool
+    lines: list[str] = field(default_factory=list)
+
+
+def _label(run: RunRecord) -> str:
+    return f"{run.id} ({run.name})"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value) if not math.isfinite(value) else f"{value:.10g}"
+    return str(value)
+
+
+# -- sections ----------------------------------------------------------------------
+
+
+def code_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Section:
+    from runtui.services.codediff import diff_runs, full_diff
+
+    diff = diff_runs(store, a, b, line_counts=stat)
+    if diff.same:
+        return Section("code", True)
+    if stat:
+        return Section("code", False, diff_stat_lines(diff))
+    return Section("code", False, full_diff(store.conn, diff).splitlines())
+
+
+def diff_stat_lines(diff: Any) -> list[str]:
+    width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
+    return diff.stat_lines(width)
+
+
+def params_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Section:
+    """``-key: old`` / ``+key: new`` for each param that differs, in key order."""
+    lines: list[str] = []
+    changed = added = removed = 0
+    for key in sorted(a.params.keys() | b.params.keys()):
+        in_a, in_b = key in a.params, key in b.params
+        old, new = a.params.get(key), b.params.get(key)
+        if in_a and in_b and _value(old) == _value(new) and type(old) is type(new):
+            continue
+        if in_a:
+            lines.append(f"-{key}: {_value(old)}")
+        if in_b:
+            lines.append(f"+{key}: {_value(new)}")
+        changed += in_a and in_b
+        added += in_b and not in_a
+        removed += in_a and not in_b
+    if stat and lines:
+        lines = [f" params: {changed} changed, {added} added, {removed} removed"]
+    return Section("params", not lines, lines)
+
+
+def _same_number(x: float, y: float) -> bool:
+    return x == y or (math.isnan(x) and math.isnan(y))
+
+
+def metrics_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Section:
+    """A table of last/min/max of each metric in both runs, with B - A."""
+    rows: list[list[str]] = []
+    differ = only_a = only_b = same = 0
+    for name in sorted(a.summary.keys() | b.summary.keys()):
+        sa, sb = a.summary.get(name), b.summary.get(name)
+        if sa is None or sb is None:
+            only_a += sb is None
+            only_b += sa is None
+        elif all(_same_number(getattr(sa, s), getattr(sb, s)) for s in ("last", "min", "max")):
+            same += 1
+        else:
+            differ += 1
+        for i, stat_name in enumerate(("last", "min", "max")):
+            va = getattr(sa, stat_name) if sa else None
+            vb = getattr(sb, stat_name) if sb else None
+            delta = "-" if va is None or vb is None else _delta(va, vb)
+            rows.append([name if i == 0 else "", stat_name, _num(va), _num(vb), delta])
+    is_same = not (differ or only_a or only_b)
+    if stat:
+        text = f" metrics: {differ} differ, {only_a} only in {a.id}, {only_b} only in {b.id}"
+        return Section("metrics", is_same, [] if is_same else [f"{text}, {same} same"])
+    if is_same:
+        return Section("metrics", True)
+    header = ["metric", "", a.id, b.id, "delta"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+    lines = [_row(r, widths) for r in [header, *rows]]
+    return Section("metrics", False, lines)
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    """Names left-aligned, numbers right-aligned."""
+    padded = [
+        c.ljust(w) if i < 2 else c.rjust(w)
+        for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    ]
+    return "  ".join(padded).rstrip()
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return repr(value) if not math.isfinite(value) else f"{value:.6g}"
+
+
+def _delta(a: float, b: float) -> str:
+    if _same_number(a, b):
+        return "0"
+    diff = b - a
+    if math.isnan(diff):
+        return "nan"
+    return f"{diff:+.6g}"
+
+
+SECTIONS: dict[str, Callable[[Any, Any, Any, bool], Section]] = {
+    "params": params_section,
+    "metrics": metrics_section,
+    "code": code_section,
+}
+
+
+# -- printing ------------------------------------------------------------------------
+
+
+def _style(line: str, section: str) -> dict[str, Any]:
+    if line.startswith(("diff --git", "--- ", "+++ ")) and section == "code":
+        return {"bold": True}
+    if line.startswith("@@"):
+        return {"fg": "cyan"}
+    if line.startswith("+"):
+        return {"fg": "green"}
+    if line.startswith("-"):
+        return {"fg": "red"}
+    if section == "metrics" and line.startswith("metric"):
+        return {"bold": True}
+    return {}
+
+
+def _print(section: Section, color: bool) -> None:
+    if color:
+        from runtui.services.textsafe import plain
+
+        for line in section.lines:
+            click.echo(click.style(plain(line), **_style(line, section.name)), color=True)
+    else:
+        for line in section.lines:
+            click.echo(line)
+
+
+@click.command("diff")
+@click.argument("run_a", metavar="A")
+@click.argument("run_b", metavar="B")
+@click.option("--code", "chosen", flag_value="code", multiple=True, help="Code snapshot diff.")
+@click.option("--params", "chosen", flag_value="params", multiple=True, help="Params diff.")
+@click.option("--metrics", "chosen", flag_value="metrics", multiple=True, help="Metrics table.")
+@click.option("--stat", is_flag=True, help="A summary instead of the full diff.")
+@store_option
+@handle_errors
+@store_errors
+def diff_command(run_a: str, run_b: str, chosen: tuple[str, ...], stat: bool) -> None:
+    """Show what changed from run A to run B: params (-key: old / +key: new),
+    metrics (last/min/max with B - A) and code (unified diff of the two code
+    snapshots). With no section flag, all three. Exit status 0 when the chosen
+    sections are the same, 1 when they differ, 2 on error.
+
+    \b
+    Examples:
+      runtui diff 3f9a1c2e 7b2c9d01
+      runtui diff 3f9a1c2e 7b2c9d01 --code --stat
+      runtui diff brave-otter-12 calm-heron-3 --code | git apply
+    """
+    from runtui.errors import RuntuiError
+
+    names = [n for n in SECTIONS if n in chosen] or list(SECTIONS)
+    color = use_color(sys.stdout)
+    with open_store_for_cli(readonly=True) as store:
+        a, b = store.run(run_a), store.run(run_b)
+        results = []
+        for name in names:
+            try:
+                results.append(SECTIONS[name](store, a, b, stat))
+            except RuntuiError as exc:
+                if name in chosen:
+                    raise
+                click.echo(f"runtui: {name}: {exc}", err=True)  # skipped when not asked for
+    titled = len(names) > 1
+    shown = 0
+    for section in results:
+        if not section.lines:
+            continue
+        if titled:
+            if shown:
+                click.echo()
+            title = f"{section.name}: {_label(a)} -> {_label(b)}"
+            if color:
+                from runtui.services.textsafe import plain
+
+                title = click.style(plain(title), bold=True)
+            click.echo(title, color=color)
+        _print(section, color)
+        shown += 1
+    sys.exit(EXIT_SAME if all(s.same for s in results) else EXIT_DIFFERENT)
+
+
+commands = [diff_command]
