@@ -49,9 +49,15 @@ def backdate_run(
 
 
 def set_context(conn: sqlite3.Connection, uuid: str, context: Mapping[str, Any]) -> int:
-    """Replace run fields that describe where it ran (command, cwd, git_*, env, notes)."""
+    """Replace run fields that describe where it ran (command, cwd, git_*, env, notes);
+    the run's snapshot is then said to come from ``cwd`` too."""
     run_id = writer.run_row_id(conn, uuid)
     writer.update_run(conn, run_id, **context)
+    if context.get("cwd"):
+        conn.execute(
+            "UPDATE snapshots SET root = ? WHERE id = (SELECT snapshot_id FROM runs WHERE id = ?)",
+            (context["cwd"], run_id),
+        )
     return run_id
 
 

@@ -217,8 +217,9 @@ _PREAMBLE = (
 def log_events(plan: RunPlan, series: Series, bar_every: int) -> list[LogEvent]:
     p = plan.params
     events = [LogEvent(0, _PREAMBLE)]
-    events += bar_events("Map", 0, TRAIN_SAMPLES, TRAIN_SAMPLES // 4, 1 / 6391.2)
-    events += bar_events("Map", 0, 9815, 9815 // 2, 1 / 6102.7)
+    for total, rate in ((TRAIN_SAMPLES, 6391.2), (9815, 6102.7)):  # tokenising, before step 1
+        frames = bar_events("Map", 0, total, total // 4, 1 / rate)
+        events += [LogEvent(0, frame.text) for frame in frames]
     per_epoch = plan.total_steps // EPOCHS
     spi = plan.seconds_per_step
     evals = dict(zip(*series["val_loss"], strict=True))
