@@ -1,0 +1,1 @@
+"""The terminal UI (Textual): only the ``ui`` and ``demo`` commands import it."""

@@ -1,0 +1,90 @@
+"""The runtui terminal app: picks the first screen and holds what every screen shares.
+
+`run_tui` is the one entry point (``runtui``, ``runtui ui``, ``runtui demo``).
+The app opens the store itself so a store that is not there yet shows the
+empty screen, which turns into the main screen when a first run is logged.
+The clock is injectable so that snapshot tests render fixed times.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.theme import BUILTIN_THEMES
+
+from runtui.errors import StoreError
+from runtui.store import location
+from runtui.store.reader import Store, open_store
+from runtui.tui import settings
+from runtui.tui.commands import RunsCommands
+from runtui.tui.screens.empty import EmptyScreen
+from runtui.tui.screens.help import HelpScreen
+from runtui.tui.screens.main import MainScreen
+
+
+class RuntuiApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "runtui"
+    COMMANDS = App.COMMANDS | {RunsCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+    ]
+
+    def __init__(self, store_path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.store_path = store_path
+        self.clock = clock
+        self.store: Store | None = None
+        theme = settings.load(store_path).theme
+        if theme in BUILTIN_THEMES:
+            self.theme = theme
+
+    def on_mount(self) -> None:
+        if location.db_path(self.store_path).exists():
+            self._open_main()
+        else:
+            self.push_screen(EmptyScreen(self.store_path))
+
+    def _open_main(self) -> None:
+        try:
+            self.store = open_store(self.store_path)
+        except StoreError as exc:
+            self.exit(return_code=2, message=f"runtui: error: {exc}")
+            return
+        self.push_screen(MainScreen(self.store, clock=self.clock))
+
+    def on_empty_screen_store_appeared(self) -> None:
+        self.pop_screen()
+        self._open_main()
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember a theme picked from the palette for this store."""
+        if self.store is None:
+            return
+        ui = settings.load(self.store_path)
+        if ui.theme != theme:
+            ui.theme = theme
+            settings.save(self.store_path, ui)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen.active_bindings))
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def run_tui(store_path: Path | None = None) -> None:
+    """Open the TUI on a store folder (default: the usual store resolution)."""
+    app = RuntuiApp(location.resolve_store_path(store_path))
+    app.run()
+    if app.return_code:
+        raise SystemExit(app.return_code)

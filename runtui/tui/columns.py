@@ -1,0 +1,134 @@
+"""Which columns the runs table shows, how wide, and how each cell is drawn.
+
+Fixed columns first (status, name, id, started, duration), then params, then
+metrics (last value and a sparkline in one cell). Params default to those
+that vary across the runs of the view; metrics default to the most logged
+ones. The column chooser replaces either default with an explicit list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rich.text import Text
+
+from runtui.store.records import RunRecord
+from runtui.store.tableview import KeyStats, SortKey
+from runtui.tui import render
+
+AUTO_METRICS = 2
+SPARK_WIDTH = 12
+VALUE_WIDTH = 9
+METRIC_WIDTH = VALUE_WIDTH + 1 + SPARK_WIDTH
+PARAM_MAX_WIDTH = 16
+NAME_WIDTH = (14, 30)
+
+
+@dataclass(frozen=True)
+class CellContext:
+    """What a cell needs besides its run: the time now and the colours of the theme."""
+
+    now: float
+    status_styles: Mapping[str, str] = field(default_factory=dict)
+    spark_style: str = ""
+
+
+CellFn = Callable[[RunRecord, CellContext], Text]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # "status", "name", …, "param:<name>", "metric:<name>"
+    label: str  # may be user text: always rendered as Text
+    width: int
+    sort: SortKey
+    cell: CellFn
+    justify: str = "left"
+
+
+def _status(r: RunRecord, c: CellContext) -> Text:
+    return render.status_text(r.status, c.status_styles)
+
+
+def _name(r: RunRecord, c: CellContext) -> Text:
+    return render.safe(r.name)
+
+
+def _id(r: RunRecord, c: CellContext) -> Text:
+    return Text(r.id[:8], style="dim")
+
+
+def _started(r: RunRecord, c: CellContext) -> Text:
+    return Text(render.relative_time(r.started_at, c.now))
+
+
+def _duration(r: RunRecord, c: CellContext) -> Text:
+    return Text(render.format_duration(render.duration_of(r.started_at, r.ended_at, c.now)))
+
+
+def _param_cell(name: str) -> CellFn:
+    def cell(r: RunRecord, c: CellContext) -> Text:
+        if name not in r.params:
+            return Text(render.DASH, style="dim")
+        return render.safe(r.params[name])
+
+    return cell
+
+
+def _metric_cell(name: str) -> CellFn:
+    def cell(r: RunRecord, c: CellContext) -> Text:
+        summary = r.summary.get(name)
+        if summary is None:
+            return Text(render.DASH, style="dim")
+        value = render.fit(Text(render.format_number(summary.last)), VALUE_WIDTH, "right")
+        spark = render.spark_text(summary.spark, SPARK_WIDTH, c.spark_style)
+        return Text.assemble(value, " ", spark)
+
+    return cell
+
+
+FIXED: tuple[Column, ...] = (  # widths leave room for the sort arrow after the label
+    Column("status", "status", 11, SortKey("run", "status"), _status),
+    Column("name", "name", NAME_WIDTH[0], SortKey("run", "name"), _name),
+    Column("id", "id", 8, SortKey("run", "id"), _id),
+    Column("started", "started", 9, SortKey("run", "started"), _started, "right"),
+    Column("duration", "duration", 10, SortKey("run", "duration"), _duration, "right"),
+)
+
+
+def varying_params(stats: Sequence[KeyStats], total: int) -> list[str]:
+    """Params whose value differs between runs of the view (or that some runs lack)."""
+    return [s.name for s in stats if s.distinct > 1 or (0 < s.runs < total)]
+
+
+def default_metrics(stats: Sequence[KeyStats], count: int = AUTO_METRICS) -> list[str]:
+    """The most logged metrics, system metrics (``sys/``) last."""
+    ranked = sorted(stats, key=lambda s: (s.name.startswith("sys/"), -s.runs, s.name))
+    return [s.name for s in ranked[:count]]
+
+
+def build_columns(
+    params: Sequence[str], metrics: Sequence[str], sample: Sequence[RunRecord]
+) -> list[Column]:
+    """Columns for these params and metrics, widths fitted to the ``sample`` rows."""
+    columns = list(FIXED)
+    name_width = max((len(r.name) for r in sample), default=0)
+    columns[1] = _with_width(columns[1], min(max(name_width, NAME_WIDTH[0]), NAME_WIDTH[1]))
+    for name in params:
+        values = [render.safe(r.params[name]).cell_len for r in sample if name in r.params]
+        width = min(max([len(name) + 2, 4, *values]), PARAM_MAX_WIDTH)
+        columns.append(
+            Column(f"param:{name}", name, width, SortKey("param", name), _param_cell(name), "right")
+        )
+    for name in metrics:
+        columns.append(
+            Column(
+                f"metric:{name}", name, METRIC_WIDTH, SortKey("metric", name), _metric_cell(name)
+            )
+        )
+    return columns
+
+
+def _with_width(column: Column, width: int) -> Column:
+    return Column(column.key, column.label, width, column.sort, column.cell, column.justify)

@@ -1,0 +1,1 @@
+"""Screens of the TUI: main (experiments + runs), run, empty store, help."""
