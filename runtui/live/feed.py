@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from runtui.live.logtail import LogTail, LogUpdate
-from runtui.live.watcher import StoreWatcher, Wake
+from runtui.live.watcher import StopSignal, StoreWatcher, Wake
 from runtui.store import changes as sql
 from runtui.store import location
 from runtui.store.reader import Store, open_store
@@ -230,7 +230,7 @@ class ChangeFeed:
         self._read_logs(changes, wake, fresh_logs)
         return changes
 
-    def run(self, deliver: Callable[[Changes], None], stop: threading.Event) -> None:
+    def run(self, deliver: Callable[[Changes], None], stop: StopSignal) -> None:
         """Check on every wake of a `StoreWatcher` until ``stop`` is set; deliver what changed."""
         self._watcher = StoreWatcher(self.path, self.interval, force_polling=self.force_polling)
         if self.store is None:

@@ -15,10 +15,10 @@ notifications), `StoreWatcher` keeps ticking and says so in `events_ok`.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from runtui.store import location
 
@@ -27,6 +27,14 @@ from runtui.store import location
 # for a median delivery latency of ~30 ms at 20 and ~70 ms at 50.
 STEP_MS = 50
 DEBOUNCE_MS = 100  # upper bound on gathering a burst of events (watchfiles default: 1600)
+
+
+class StopSignal(Protocol):
+    """What stops the watcher: a `threading.Event` or anything that acts like one."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float) -> bool: ...
 
 
 @dataclass
@@ -68,7 +76,7 @@ class StoreWatcher:
         """True while native file events are expected to arrive."""
         return not self.polling and self.failed is None
 
-    def wakes(self, stop: threading.Event) -> Iterator[Wake]:
+    def wakes(self, stop: StopSignal) -> Iterator[Wake]:
         """Yield until ``stop`` is set (checked at least every ``interval``)."""
         while not stop.is_set():
             if self.failed is not None:
@@ -81,7 +89,7 @@ class StoreWatcher:
             except (OSError, RuntimeError) as exc:  # e.g. inotify watch limit reached
                 self.failed = str(exc) or type(exc).__name__
 
-    def _watch(self, stop: threading.Event) -> Iterator[Wake]:
+    def _watch(self, stop: StopSignal) -> Iterator[Wake]:
         from watchfiles import watch
 
         with_logs = self.logs_dir.is_dir()
