@@ -159,13 +159,17 @@ class Store:
     def history(self, run: RunRecord | str, name: str) -> list[tuple[int, float, float]]:
         """All points of one metric: (step, unix timestamp, value), in step order."""
         record = run if isinstance(run, RunRecord) else self.run(run)
-        started = record.started_at
+        # SQLite does the same double arithmetic Python would (started + t / 1000.0),
+        # so the rows come back finished unless a NaN (stored as NULL) needs restoring.
         rows = self.conn.execute(
-            "SELECT m.step, m.t, m.value FROM metrics m JOIN metric_keys k ON k.id = m.key_id "
+            "SELECT m.step, ? + m.t / 1000.0, m.value FROM metrics m "
+            "JOIN metric_keys k ON k.id = m.key_id "
             "WHERE m.run_id = ? AND k.name = ? ORDER BY m.step",
-            (record.row_id, name),
+            (record.started_at, record.row_id, name),
         ).fetchall()
-        return [(s, started + t / 1000.0, _nan(v)) for s, t, v in rows]
+        if any(v is None for _, _, v in rows):
+            return [(s, t, _nan(v)) for s, t, v in rows]
+        return rows
 
     def artifacts(self, run: RunRecord) -> list[Artifact]:
         rows = self.conn.execute(
