@@ -52,7 +52,7 @@ def rm_command(runs: tuple[str, ...], yes: bool) -> None:
             )
         noun = "run" if len(records) == 1 else "runs"
         if not yes:
-            if not sys.stdin.isatty():
+            if not _interactive():
                 fail("refusing to delete without --yes: standard input is not a terminal")
             if not click.confirm(f"Delete {len(records)} {noun}?", default=False, err=True):
                 fail("nothing deleted", code=1)
@@ -66,6 +66,11 @@ def rm_command(runs: tuple[str, ...], yes: bool) -> None:
         "`runtui gc` frees the disk space",
         err=True,
     )
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a question: standard input is a terminal."""
+    return sys.stdin.isatty()
 
 
 commands = [rm_command]

@@ -62,7 +62,7 @@ def short_id(uuid: str) -> str:
 
 
 def _duration(started: float, ended: float | None, now: float) -> float:
-    return max(0.0, (ended if ended is not None else now) - started)
+    return round(max(0.0, (ended if ended is not None else now) - started), 3)
 
 
 def _nan(value: float | None) -> float:

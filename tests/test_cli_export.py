@@ -1,0 +1,199 @@
+"""``runtui export``: the contract's columns, every format read back, formulas, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import T0, add_run, cli, cli_process
+
+import runtui
+from runtui.cli import output
+
+NAN, INF = float("nan"), float("inf")
+VALUES = [0.1 + 0.2, NAN, INF, -INF, -1.5e-300, 12345678.9]
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+@pytest.fixture
+def store(store_dir: Path) -> Path:
+    add_run(
+        store_dir, "first", experiment="exp", started_at=T0,
+        params={"lr": 0.001, "opt": "adam", "on": True, "shape": [3, 4], "neg": "-1"},
+        tags={"team": "nlp"}, metrics={"loss": VALUES, "-dash": [1.0, 2.0]},
+    )  # fmt: skip
+    add_run(
+        store_dir, FORMULA, experiment="exp", started_at=T0 + 60, status="failed",
+        params={"lr": NAN}, metrics={"loss": [INF]},
+    )  # fmt: skip
+    add_run(store_dir, "other", experiment="elsewhere", started_at=T0 + 120, metrics={"x": [1]})
+    return store_dir
+
+
+def parse(fmt: str, text: str) -> list[dict[str, Any]]:
+    """Read an export back the way a user would."""
+    if fmt == "csv":
+        return list(csv.DictReader(io.StringIO(text)))
+    if fmt == "json":
+        return json.loads(text)
+    if fmt == "jsonl":
+        return [json.loads(line) for line in text.splitlines()]
+    lines = text.splitlines()
+    keys = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = []
+    for line in lines[2:]:
+        cells = [c.strip().replace("\\|", "|") for c in line[2:-2].split(" | ")]
+        rows.append(dict(zip(keys, cells, strict=True)))
+    return rows
+
+
+def same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def test_runs_columns_follow_the_contract(store: Path):
+    result = cli("export", "--experiment", "exp")
+    assert result.exit_code == 0, result.stderr
+    header = result.stdout.splitlines()[0].split(",")
+    assert header == [
+        "id", "uuid", "name", "experiment", "status", "started_at", "ended_at", "duration_s",
+        "params.lr", "params.neg", "params.on", "params.opt", "params.shape",
+        "tags.team", "metrics.-dash", "metrics.loss",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "markdown"])
+def test_runs_round_trip(store: Path, fmt: str):
+    result = cli("export", "--format", fmt, "--no-escape-formulas")
+    assert result.exit_code == 0, result.stderr
+    rows = parse(fmt, result.stdout)
+    records = {r.uuid: r for r in runtui.open_store(store).runs()}
+    assert [r["name"] for r in rows] == ["first", FORMULA, "other"]  # oldest first
+    for row in rows:
+        record = records[row["uuid"]]
+        assert row["id"] == record.id and row["status"] == record.status
+        assert row["experiment"] == record.experiment
+        started = datetime.fromisoformat(row["started_at"]).timestamp()
+        assert abs(started - record.started_at) < 0.001
+        assert row["started_at"].endswith("Z")
+        assert float(row["duration_s"]) == pytest.approx(record.duration)
+        for name, summary in record.summary.items():
+            assert same(float(row[f"metrics.{name}"]), summary.last)
+    first, second = rows[0], rows[1]
+    assert same(float(first["params.lr"]), 0.001) and math.isnan(float(second["params.lr"]))
+    assert float(second["metrics.loss"]) == INF
+    assert first["tags.team"] == "nlp"
+    if fmt in ("json", "jsonl"):
+        assert first["params.shape"] == [3, 4] and first["params.on"] is True
+        assert second["params.opt"] is None and second["metrics.loss"] == "Infinity"
+    else:
+        assert json.loads(first["params.shape"]) == [3, 4] and first["params.on"] == "true"
+        assert second["params.opt"] == ""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "markdown"])
+def test_metrics_round_trip(store: Path, fmt: str):
+    result = cli("export", "--what", "metrics", "--format", fmt, "--no-escape-formulas")
+    assert result.exit_code == 0, result.stderr
+    rows = parse(fmt, result.stdout)
+    assert list(rows[0]) == ["run", "key", "step", "timestamp", "value"]
+    s = runtui.open_store(store)
+    expected = []
+    for record in s.runs(descending=False):
+        for key in sorted(record.summary):
+            expected += [(record.id, key, *point) for point in record.history(key)]
+    assert len(rows) == len(expected) == 10
+    for row, (run_id, key, step, ts, value) in zip(rows, expected, strict=True):
+        assert (row["run"], row["key"], int(row["step"])) == (run_id, key, step)
+        assert abs(datetime.fromisoformat(row["timestamp"]).timestamp() - ts) <= 0.001
+        assert same(float(row["value"]), value)
+    values = [float(r["value"]) for r in rows if r["key"] == "loss"][: len(VALUES)]
+    assert values[0] == 0.1 + 0.2  # full precision
+    assert values[2:4] == [INF, -INF] and math.isnan(values[1])
+
+
+def test_csv_neutralises_formulas_in_text_only(store: Path):
+    runs = list(csv.DictReader(io.StringIO(cli("export").stdout)))
+    assert runs[1]["name"] == "'" + FORMULA
+    assert runs[0]["params.neg"] == "'-1"  # a text param
+    assert runs[0]["params.lr"] == "0.001"  # numbers untouched, negative ones too
+    assert "metrics.-dash" in runs[0]  # column names are ours, not user cells
+    points = list(csv.DictReader(io.StringIO(cli("export", "--what", "metrics").stdout)))
+    assert {r["key"] for r in points} == {"'-dash", "loss", "x"}
+    assert float(next(r for r in points if r["value"] == "-inf")["value"]) == -INF
+    plain = list(csv.DictReader(io.StringIO(cli("export", "--no-escape-formulas").stdout)))
+    assert plain[1]["name"] == FORMULA and plain[0]["params.neg"] == "-1"
+    as_json = json.loads(cli("export", "--format", "json").stdout)
+    assert as_json[1]["name"] == FORMULA  # only CSV is for spreadsheets
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_every_formula_start_is_neutralised(text: str):
+    assert output.neutralise(text) == "'" + text
+    assert output.neutralise("a" + text) == "a" + text
+
+
+def test_filter_and_experiment_choose_what_is_exported(store: Path):
+    result = cli("export", "--what", "metrics", "--filter", "status=failed", "--format", "jsonl")
+    rows = parse("jsonl", result.stdout)
+    assert len(rows) == 1 and rows[0]["value"] == "Infinity"
+    result = cli("export", "--experiment", "elsewhere", "--format", "json")
+    assert [r["name"] for r in json.loads(result.stdout)] == ["other"]
+
+
+def test_output_file(store: Path, tmp_path: Path):
+    target = tmp_path / "points.csv"
+    result = cli("export", "--what", "metrics", "-o", str(target))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr == f"wrote 10 points to {target}\n"
+    assert target.read_text().startswith("run,key,step,timestamp,value\n")
+    assert not list(tmp_path.glob(".points.csv*"))  # no temporary file left
+
+
+def test_failed_export_leaves_no_partial_file(store: Path, tmp_path: Path):
+    target = tmp_path / "runs.csv"
+    target.write_text("previous")
+    result = cli("export", "--filter", "lr>", "-o", str(target))
+    assert result.exit_code == 2
+    assert target.read_text() == "previous"
+
+
+def test_errors_are_one_line(store: Path, tmp_path: Path):
+    for args, message in (
+        (["--what", "params"], "unknown export 'params'"),
+        (["--format", "table"], "unknown format 'table'"),
+        (["--filter", "(lr>1"], "position"),
+        (["-o", str(tmp_path / "no" / "such" / "dir.csv")], "No such file or directory"),
+    ):
+        result = cli("export", *args)
+        assert result.exit_code == 2, args
+        assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_progress_only_on_a_terminal_that_is_not_the_output(monkeypatch: pytest.MonkeyPatch):
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    big = output.PROGRESS_MIN_ROWS
+    monkeypatch.setattr(sys, "stderr", Tty())
+    assert output.wants_progress(big, io.StringIO())
+    assert not output.wants_progress(big - 1, io.StringIO())
+    assert not output.wants_progress(big, Tty())  # data goes to the terminal itself
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert not output.wants_progress(big, io.StringIO())
+
+
+def test_piped_export_keeps_stdout_data_only_and_stderr_quiet(store: Path):
+    done = cli_process("export", "--what", "metrics", env={"RUNTUI_STORE": str(store)})
+    assert done.returncode == 0
+    assert done.stderr == ""
+    assert done.stdout.startswith("run,key,step,timestamp,value\n")
+    assert len(done.stdout.splitlines()) == 11
