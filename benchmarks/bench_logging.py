@@ -175,8 +175,9 @@ for r in range(R):
     run = start_run("bench", name=f"run-{{r}}", params=params, snapshot=False,
                     capture_output=False, store={store!r})
     log = run.log
+    a = 1.0 + r / 7  # every run its own curves, as in a real sweep
     for s in range(S):
-        log({{"loss": 1.0 / (s + 1), "acc": s / S, "val_loss": 2.0 / (s + 1)}}, step=s)
+        log({{"loss": a / (s + 1), "acc": s / S / a, "val_loss": 2.0 * a / (s + 1)}}, step=s)
     run.finish()
 _report({{"elapsed": time.perf_counter() - t0}})
 """
@@ -203,10 +204,11 @@ for r in range(R):
                      [(run_id, k, v) for k, v in params.items()])
     conn.execute("COMMIT")
     rows = []
+    a = 1.0 + r / 7
     for s in range(S):
         t = int((time.time() - started) * 1000)
-        rows += ((run_id, 1, s, t, 1.0 / (s + 1)), (run_id, 2, s, t, s / S),
-                 (run_id, 3, s, t, 2.0 / (s + 1)))
+        rows += ((run_id, 1, s, t, a / (s + 1)), (run_id, 2, s, t, s / S / a),
+                 (run_id, 3, s, t, 2.0 * a / (s + 1)))
         if len(rows) >= 1000:
             _commit(conn, rows)
             rows = []
@@ -237,23 +239,6 @@ def timed(fn):
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
-store = runtui.open_store({store!r})
-runs = store.runs()
-assert len(runs) == {runs}, len(runs)
-assert all(len(r.params) == 5 and r.summary["loss"].count == {steps} for r in runs)
-chosen = [(r, name) for r in runs for name in ("loss", "acc", "val_loss")][:HISTORIES]
-
-def histories():
-    for r, name in chosen:
-        assert len(store.history(r, name)) == {steps}
-
-t_list = timed(store.runs)
-t_hist = timed(histories)
-
-conn = sqlite3.connect({db!r}, isolation_level=None)
-keys = dict(conn.execute("SELECT name, id FROM metric_keys"))
-raw_chosen = [(r.row_id, keys[name]) for r, name in chosen]
-
 def raw_list():
     runs = conn.execute(
         "SELECT r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at "
@@ -276,8 +261,28 @@ def raw_histories():
             (run_id, key_id),
         ).fetchall()) == {steps}
 
-_report({{"list": t_list, "histories": t_hist,
-          "raw_list": timed(raw_list), "raw_histories": timed(raw_histories)}})
+def histories():
+    for r, name in chosen:
+        assert len(store.history(r, name)) == {steps}
+
+# first listing of a fresh process (like `runtui ls`), raw then runtui
+conn = sqlite3.connect({db!r}, isolation_level=None)
+t0 = time.perf_counter()
+raw_list()
+t_raw_cold = time.perf_counter() - t0
+store = runtui.open_store({store!r})
+t0 = time.perf_counter()
+runs = store.runs()
+t_cold = time.perf_counter() - t0
+assert len(runs) == {runs}, len(runs)
+assert all(len(r.params) == 5 and r.summary["loss"].count == {steps} for r in runs)
+chosen = [(r, name) for r in runs for name in ("loss", "acc", "val_loss")][:HISTORIES]
+keys = dict(conn.execute("SELECT name, id FROM metric_keys"))
+raw_chosen = [(r.row_id, keys[name]) for r, name in chosen]
+
+_report({{"list_cold": t_cold, "raw_list_cold": t_raw_cold,
+          "list": timed(store.runs), "raw_list": timed(raw_list),
+          "histories": timed(histories), "raw_histories": timed(raw_histories)}})
 """
 )
 
@@ -379,10 +384,15 @@ def run(quick: bool) -> list[Row]:
                               histories=histories, **sizes),
             cwd=work,
         )  # fmt: skip
+        t_cold = reads["list_cold"] * 1e3
+        rows.append(
+            Row(f"list {n_runs} runs with params + last values, first", t_cold, "ms",
+                reads["raw_list_cold"] * 1e3, "<= 10 ms", t_cold <= 10)
+        )  # fmt: skip
         t_list = reads["list"] * 1e3
         rows.append(
-            Row(f"list {n_runs} runs with params + last values", t_list, "ms",
-                reads["raw_list"] * 1e3, "<= 10 ms", t_list <= 10)
+            Row("  listed again (median)", t_list, "ms", reads["raw_list"] * 1e3, "<= 10 ms",
+                t_list <= 10)
         )  # fmt: skip
         t_hist = reads["histories"] * 1e3
         rows.append(

@@ -31,6 +31,7 @@ _RUN_COLUMNS = (
 )
 SORTABLE = {"started_at", "ended_at", "name", "status", "duration"}
 MIN_REF_PREFIX = 4
+MEMO_SIZE = 4096  # decoded JSON columns kept per Store (see Store._decoded)
 
 
 def _nan(value: float | None) -> float:
@@ -44,6 +45,7 @@ class Store:
         self.path = path
         self.conn = conn
         self.writable = writable
+        self._memo: dict[tuple[str, str], Any] = {}
 
     # -- housekeeping -----------------------------------------------------
 
@@ -229,7 +231,7 @@ class Store:
                 heartbeat_at=row[7],
                 exit_code=row[8],
                 error=row[9],
-                command=json.loads(row[10]) if row[10] else [],
+                command=_fresh(self._decoded("json", row[10])) if row[10] else [],
                 cwd=row[11],
                 host=row[12],
                 user=row[13],
@@ -241,7 +243,7 @@ class Store:
                 git_diff=row[19],
                 parent_uuid=row[20],
                 notes=row[21],
-                env=json.loads(row[22]) if row[22] else {},
+                env=_fresh(self._decoded("json", row[22])) if row[22] else {},
                 snapshot_id=row[23],
                 params={
                     k: writer.decode_param(v, kind) for _, k, v, kind in params.get(run_id, [])
@@ -257,7 +259,7 @@ class Store:
                         first_step=s[6],
                         last_step=s[7],
                         last_time=row[5] + s[8] / 1000.0,
-                        spark=tuple(spark_means(s[9])),
+                        spark=self._decoded("spark", s[9]),
                     )
                     for s in summaries.get(run_id, [])
                 },
@@ -272,6 +274,22 @@ class Store:
             records.append(record)
         return records
 
+    def _decoded(self, kind: str, text: str) -> Any:
+        """``text`` decoded, remembered: listing again (the TUI does, live) skips the decoding.
+
+        Decoding the ``spark`` JSON (64 full-precision floats) is most of the
+        cost of listing runs, and runs of one sweep share ``env`` and
+        ``command`` texts. Callers copy mutable results.
+        """
+        key = (kind, text)
+        value = self._memo.get(key)
+        if value is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            value = tuple(spark_means(text)) if kind == "spark" else json.loads(text)
+            self._memo[key] = value
+        return value
+
     def _by_run(self, ids: list[int], sql: str) -> dict[int, list[tuple[Any, ...]]]:
         out: dict[int, list[tuple[Any, ...]]] = {}
         for chunk in _chunks(ids, 900):
@@ -279,6 +297,11 @@ class Store:
             for row in self.conn.execute(query, chunk):
                 out.setdefault(row[0], []).append(row)
         return out
+
+
+def _fresh(value: Any) -> Any:
+    """A copy the caller may change without changing the remembered value."""
+    return value.copy() if isinstance(value, (dict, list)) else value
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
