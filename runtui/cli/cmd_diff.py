@@ -24,6 +24,7 @@ import click
 
 from runtui.cli.common import handle_errors, open_store_for_cli, store_option
 from runtui.cli.output import store_errors, use_color
+from runtui.services import compare
 
 if TYPE_CHECKING:
     from runtui.store.reader import Store
@@ -43,12 +44,6 @@ class Section:
 
 def _label(run: RunRecord) -> str:
     return f"{run.id} ({run.name})"
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, float):
-        return repr(value) if not math.isfinite(value) else f"{value:.10g}"
-    return str(value)
 
 
 # -- sections ----------------------------------------------------------------------
@@ -74,15 +69,12 @@ def params_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Sect
     """``-key: old`` / ``+key: new`` for each param that differs, in key order."""
     lines: list[str] = []
     changed = added = removed = 0
-    for key in sorted(a.params.keys() | b.params.keys()):
-        in_a, in_b = key in a.params, key in b.params
-        old, new = a.params.get(key), b.params.get(key)
-        if in_a and in_b and _value(old) == _value(new) and type(old) is type(new):
-            continue
+    for change in compare.param_changes(a.params, b.params):
+        in_a, in_b = change.old is not compare.MISSING, change.new is not compare.MISSING
         if in_a:
-            lines.append(f"-{key}: {_value(old)}")
+            lines.append(f"-{change.key}: {compare.format_value(change.old)}")
         if in_b:
-            lines.append(f"+{key}: {_value(new)}")
+            lines.append(f"+{change.key}: {compare.format_value(change.new)}")
         changed += in_a and in_b
         added += in_b and not in_a
         removed += in_a and not in_b
@@ -91,28 +83,30 @@ def params_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Sect
     return Section("params", not lines, lines)
 
 
-def _same_number(x: float, y: float) -> bool:
-    return x == y or (math.isnan(x) and math.isnan(y))
-
-
 def metrics_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Section:
     """A table of last/min/max of each metric in both runs, with B - A."""
     rows: list[list[str]] = []
     differ = only_a = only_b = same = 0
-    for name in sorted(a.summary.keys() | b.summary.keys()):
-        sa, sb = a.summary.get(name), b.summary.get(name)
+    for metric in compare.metric_rows([a, b]):
+        sa, sb = metric.summaries
         if sa is None or sb is None:
             only_a += sb is None
             only_b += sa is None
-        elif all(_same_number(getattr(sa, s), getattr(sb, s)) for s in ("last", "min", "max")):
-            same += 1
-        else:
+        elif metric.differs:
             differ += 1
-        for i, stat_name in enumerate(("last", "min", "max")):
-            va = getattr(sa, stat_name) if sa else None
-            vb = getattr(sb, stat_name) if sb else None
-            delta = "-" if va is None or vb is None else _delta(va, vb)
-            rows.append([name if i == 0 else "", stat_name, _num(va), _num(vb), delta])
+        else:
+            same += 1
+        for i, stat_name in enumerate(compare.STATS):
+            va, vb = metric.value(0, stat_name), metric.value(1, stat_name)
+            rows.append(
+                [
+                    metric.name if i == 0 else "",
+                    stat_name,
+                    _num(va),
+                    _num(vb),
+                    _delta(metric, stat_name),
+                ]
+            )
     is_same = not (differ or only_a or only_b)
     if stat:
         text = f" metrics: {differ} differ, {only_a} only in {a.id}, {only_b} only in {b.id}"
@@ -140,13 +134,13 @@ def _num(value: float | None) -> str:
     return repr(value) if not math.isfinite(value) else f"{value:.6g}"
 
 
-def _delta(a: float, b: float) -> str:
-    if _same_number(a, b):
+def _delta(metric: compare.MetricRow, stat: str) -> str:
+    diff = metric.delta(1, stat)
+    if diff is None:
+        return "-"
+    if diff == 0:
         return "0"
-    diff = b - a
-    if math.isnan(diff):
-        return "nan"
-    return f"{diff:+.6g}"
+    return "nan" if math.isnan(diff) else f"{diff:+.6g}"
 
 
 SECTIONS: dict[str, Callable[[Any, Any, Any, bool], Section]] = {
