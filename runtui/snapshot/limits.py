@@ -97,12 +97,17 @@ def _candidates(tree: Tree, weight: str) -> dict[str, int]:
     return out
 
 
+def _rank(line: str) -> int:
+    """On a tie, a folder reads best, then a pattern, then one file."""
+    return 0 if line.endswith("/") else 1 if line.startswith("*") else 2
+
+
 def _suggest(tree: Tree, excess: int, weight: str) -> str:
     candidates = _candidates(tree, weight)
-    enough = [(amount, line) for line, amount in candidates.items() if amount >= excess]
+    enough = [(n, _rank(line), line) for line, n in candidates.items() if n >= excess]
     if enough:
-        return min(enough)[1]
-    return max((amount, line) for line, amount in candidates.items())[1]
+        return min(enough)[2]
+    return max((n, -_rank(line), line) for line, n in candidates.items())[2]
 
 
 def _largest(tree: Tree) -> str:
@@ -139,5 +144,5 @@ def check(tree: Tree, limits: Limits) -> None:
         where += " (a .runtuiignore replaces .gitignore for snapshots: start from a copy)"
     raise SnapshotTooLargeError(
         f"code snapshot of {tree.root} is {over}; {_largest(tree)}; {where}, "
-        f"raise the cap, or pass snapshot=False"
+        f"raise the cap, or turn snapshots off (snapshot=False, runtui run --no-snapshot)"
     )
