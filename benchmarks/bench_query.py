@@ -4,9 +4,9 @@ For each filter, ``runtui`` is ``Store.count_runs(filter)`` (parse, compile,
 execute) and the baseline is a plain SQL count written by hand for the same
 question, on the same connection; times are the best of several calls,
 because this machine is shared and the minimum is what holds still. The bar
-(issue 4): filtering 10,000 runs per keystroke under 50 ms, for the count alone and for the count plus the
-first 50 runs as records (a screenful of the runs table), printed beside the
-same with no filter, which is the reader's share.
+(issue 4): filtering 10,000 runs per keystroke under 50 ms, for the count
+alone and for the count plus the first 50 runs as records (a screenful of
+the runs table); "no filter" shows the reader's own share of the latter.
 """
 
 from __future__ import annotations
