@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from dataclasses import dataclass, field
 
 MAX_BUCKETS = 64
@@ -24,18 +25,40 @@ class SparkBuckets:
     filled: int = 0  # points placed into the last bucket (NaN included)
 
     def add(self, values: list[float]) -> None:
-        """Add values (NaN counted for position, not for the mean)."""
+        """Add values (NaN counted for position, not for the mean).
+
+        Whole new buckets are filled in one comprehension; the arithmetic
+        (``0.0 + fsum(bucket)``, pairwise halving) is the same whichever path
+        a value takes, so the result does not depend on how points were batched.
+        """
         i, n = 0, len(values)
+        clean = all(map(operator.eq, values, values))  # no NaN (NaN != NaN)
         while i < n:
             if not self.sums or self.filled >= self.width:
                 if len(self.sums) == MAX_BUCKETS:
                     self._halve()
                     continue
+                w = self.width
+                whole = min(MAX_BUCKETS - len(self.sums), (n - i) // w)
+                if whole:
+                    ends = range(i + w, i + (whole + 1) * w, w)
+                    if clean:
+                        self.sums += [0.0 + math.fsum(values[j - w : j]) for j in ends]
+                        self.counts += [w] * whole
+                    else:
+                        chunks = [[v for v in values[j - w : j] if v == v] for j in ends]
+                        self.sums += [0.0 + math.fsum(c) if c else 0.0 for c in chunks]
+                        self.counts += [len(c) for c in chunks]
+                    self.filled = w
+                    i += whole * w
+                    continue
                 self.sums.append(0.0)
                 self.counts.append(0)
                 self.filled = 0
             take = min(self.width - self.filled, n - i)
-            chunk = [v for v in values[i : i + take] if v == v]
+            chunk = values[i : i + take]
+            if not clean:
+                chunk = [v for v in chunk if v == v]
             self.sums[-1] += math.fsum(chunk) if chunk else 0.0
             self.counts[-1] += len(chunk)
             self.filled += take
