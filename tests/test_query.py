@@ -6,6 +6,7 @@ import math
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -407,3 +408,14 @@ def test_keys_and_values_only_travel_as_parameters(store: runtui.Store, case) ->
             neutral = neutral.replace(quote(literal), quote("x"))
     assert compile_filter(neutral)[0] == sql
     store.count_runs(text)
+
+
+def test_every_filter_in_the_readme_parses():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Filters (`--filter`, `/` in the UI)", 1)[1].split("\n### ", 1)[0]
+    examples = re.findall(r"--filter '([^']+)'", section)
+    for row in re.findall(r"^\| (.+?) \|", section, re.MULTILINE)[2:]:
+        examples += re.findall(r"`([^`]+)`", row)
+    assert len(examples) > 20
+    for example in examples:
+        parse(example)
