@@ -35,14 +35,16 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from runtui.cli.common import fail
 from runtui.errors import StoreError
-from runtui.services.export import Table
 from runtui.services.textsafe import plain
+
+if TYPE_CHECKING:
+    from runtui.services.export import Table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -137,15 +139,20 @@ def json_safe(value: Any) -> Any:
 
 def human_cell(value: Any, *, digits: int | None = None) -> str:
     """A value as a person reads it; user text made safe for a terminal."""
+    kind = type(value)
+    if kind is str and value.isprintable():  # the common case, no cleaning needed
+        return value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, float):
+    if kind is int:
+        return str(value)
+    if kind is float:
         if not math.isfinite(value):
             return repr(value)
         return f"{value:.{digits}g}" if digits else repr(value)
-    if isinstance(value, (list, dict)):
+    if kind in (list, dict):
         value = json.dumps(json_safe(value), ensure_ascii=False)
     return plain(str(value)).replace("\n", " ").replace("\t", " ").replace("\r", " ")
 
@@ -178,11 +185,24 @@ def _csv(table: Table, out: IO[str], escape: bool) -> Iterator[int]:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(table.columns)
     for chunk in table.chunks:
-        if table.csv_ready:
-            writer.writerows(chunk)
-        else:
-            writer.writerows([[csv_cell(v, escape) for v in row] for row in chunk])
+        writer.writerows(chunk if table.csv_ready else _csv_rows(chunk, escape))
         yield len(chunk)
+
+
+def _csv_rows(chunk: list[tuple[Any, ...]], escape: bool) -> list[list[Any]]:
+    """`csv_cell` applied to the cells that need it (numbers and None pass as they are)."""
+    return [
+        [
+            v
+            if (t := type(v)) is float
+            or t is int
+            or v is None
+            or (t is str and not (escape and v.startswith(FORMULA_START)))
+            else csv_cell(v, escape)
+            for v in row
+        ]
+        for row in chunk
+    ]
 
 
 def _json_lines(table: Table) -> Iterator[list[str]]:
@@ -267,6 +287,20 @@ def _fit(text: str, width: int) -> str:
     return set_cell_size(text, width - 1) + "…"
 
 
+def _padded(cells: list[str], right: bool) -> list[str]:
+    """One column's cells cut to `MAX_CELL` and padded to the same terminal width."""
+    fitted = [c if len(c) <= MAX_CELL and c.isascii() else _fit(c, MAX_CELL) for c in cells]
+    if all(c.isascii() for c in fitted):
+        width = max(map(len, fitted))
+        return [c.rjust(width) if right else c.ljust(width) for c in fitted]
+    widths = [_width(c) for c in fitted]
+    width = max(widths)
+    return [
+        " " * (width - w) + c if right else c + " " * (width - w)
+        for c, w in zip(fitted, widths, strict=True)
+    ]
+
+
 def render_table(
     columns: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -282,39 +316,29 @@ def render_table(
     columns that do not fit are left out. Returns the lines and how many
     columns were left out.
     """
-    cells = [[_fit(c, MAX_CELL) for c in row] for row in rows]
-    header = [_fit(c, MAX_CELL) for c in columns]
-    widths = [_width(h) for h in header]
-    for row in cells:
-        for i, cell in enumerate(row):
-            w = _width(cell)
-            if w > widths[i]:
-                widths[i] = w
-    shown = len(widths)
+    padded = [
+        _padded([header, *(row[i] for row in rows)], i in right) for i, header in enumerate(columns)
+    ]
+    shown = len(padded)
     if width is not None:
         used = 0
-        for i, w in enumerate(widths):
-            used += w + (2 if i else 0)
+        for i, column in enumerate(padded):
+            used += _width(column[0]) + (2 if i else 0)
             if used > width and i > 0:
                 shown = i
                 break
-
-    def line(row: Sequence[str], style_of: Callable[[int, str], str | None]) -> str:
-        parts = []
-        for i in range(shown):
-            cell = row[i]
-            pad = " " * (widths[i] - _width(cell))
-            text = pad + cell if i in right else cell + pad
-            style = style_of(i, cell) if color else None
-            parts.append(f"\x1b[{style}m{text}\x1b[0m" if style else text)
-        return "  ".join(parts).rstrip()
-
-    def body_style(i: int, cell: str) -> str | None:
-        return _STATUS_STYLE.get(cell) if i == status_column else None
-
-    lines = [line(header, lambda _i, _c: "1")]
-    lines.extend(line(row, body_style) for row in cells)
-    return lines, len(widths) - shown
+    padded = padded[:shown]
+    if color:
+        for column in padded:
+            column[0] = f"\x1b[1m{column[0]}\x1b[0m"
+        if status_column is not None and status_column < shown:
+            column = padded[status_column]
+            for j in range(1, len(column)):
+                code = _STATUS_STYLE.get(column[j].strip())
+                if code:
+                    column[j] = f"\x1b[{code}m{column[j]}\x1b[0m"
+    lines = ["  ".join(parts).rstrip() for parts in zip(*padded, strict=True)]
+    return lines, len(columns) - shown
 
 
 # -- where data goes --------------------------------------------------------------------

@@ -17,7 +17,6 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from runtui.store import export as sql
@@ -30,7 +29,6 @@ CHUNK_ROWS = 20_000
 RUN_COLUMNS = ("id", "uuid", "name", "experiment", "status", "started_at", "ended_at", "duration_s")
 METRIC_COLUMNS = ("run", "key", "step", "timestamp", "value")
 LS_METRICS = 3
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -52,9 +50,8 @@ def iso_utc(ts: float | None) -> str | None:
     """``2024-05-01T12:00:00.123Z``: rounded to the millisecond, like the SQL export."""
     if ts is None:
         return None
-    return (_EPOCH + timedelta(milliseconds=math.floor(ts * 1000 + 0.5))).strftime(
-        "%Y-%m-%dT%H:%M:%S.%f"
-    )[:-3] + "Z"
+    seconds, ms = divmod(math.floor(ts * 1000 + 0.5), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
 
 
 def short_id(uuid: str) -> str:
@@ -123,7 +120,7 @@ def runs_table(store: Store, filter: str | None, experiment: str | None) -> Tabl
         lasts = data.lasts.get(run.row_id, {})
         rows.append((
             short_id(run.uuid), run.uuid, run.name, run.experiment, run.status,
-            run.started_iso, run.ended_iso,
+            iso_utc(run.started_at), iso_utc(run.ended_at),
             _duration(run.started_at, run.ended_at, data.now),
             *(params.get(k) for k in param_keys),
             *(tags.get(k) for k in tag_keys),
@@ -192,7 +189,7 @@ class Listing:
             lasts = lasts_of.get(run.row_id, {})
             out.append((
                 short_id(run.uuid), run.name, run.experiment, run.status,
-                run.started_iso if started is None else started(run.started_at),
+                (started or iso_utc)(run.started_at),
                 _duration(run.started_at, run.ended_at, now),
                 *(params.get(k) for k in self.param_keys),
                 *(_nan(lasts[k]) if k in lasts else None for k in self.metric_keys),

@@ -36,10 +36,17 @@ class Selection:
     where: str
     args: tuple[Any, ...]
 
-    def run_ids_sql(self) -> str:
+    def of_runs(self, column: str) -> tuple[str, tuple[Any, ...]]:
+        """`` AND <column> IN (the selected run ids)``, or nothing when every run is selected.
+
+        Leaving the condition out for "all runs" saves a lookup per row.
+        """
+        if self.where == "1" and not self.args:
+            return "", ()
         return (
-            "SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-            f"WHERE {self.where}"
+            f" AND {column} IN (SELECT r.id FROM runs r "
+            f"JOIN experiments e ON e.id = r.experiment_id WHERE {self.where})",
+            self.args,
         )
 
 
@@ -54,8 +61,6 @@ class RunRow:
     status: str
     started_at: float
     ended_at: float | None
-    started_iso: str
-    ended_iso: str | None
 
 
 @contextlib.contextmanager
@@ -87,9 +92,7 @@ def select_runs(store: Store, filter: str | None, experiment: str | None) -> Sel
 def run_rows(conn: sqlite3.Connection, selection: Selection, *, newest_first: bool) -> list[RunRow]:
     order = "DESC" if newest_first else "ASC"
     rows = conn.execute(
-        "SELECT r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at, "
-        f"strftime({ISO_UTC}, r.started_at, 'unixepoch'), "
-        f"strftime({ISO_UTC}, r.ended_at, 'unixepoch') "
+        "SELECT r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at "
         "FROM runs r JOIN experiments e ON e.id = r.experiment_id "
         f"WHERE {selection.where} ORDER BY r.started_at {order}, r.id {order}",
         selection.args,
@@ -97,7 +100,7 @@ def run_rows(conn: sqlite3.Connection, selection: Selection, *, newest_first: bo
     return [RunRow(*row) for row in rows]
 
 
-def _only(keys: list[str] | None, column: str) -> tuple[str, tuple[str, ...]]:
+def _only(keys: list[str] | None, column: str) -> tuple[str, tuple[Any, ...]]:
     if keys is None:
         return "", ()
     return f" AND {column} IN ({','.join('?' * len(keys))})", tuple(keys)
@@ -107,13 +110,11 @@ def params_by_run(
     conn: sqlite3.Connection, selection: Selection, keys: list[str] | None = None
 ) -> dict[int, dict[str, Any]]:
     """Decoded params of the selected runs (only ``keys`` if given), keys in name order."""
+    of_runs, run_args = selection.of_runs("run_id")
     only, only_args = _only(keys, "key")
     out: dict[int, dict[str, Any]] = {}
-    sql = (
-        "SELECT run_id, key, value, kind FROM params "
-        f"WHERE run_id IN ({selection.run_ids_sql()}){only} ORDER BY run_id, key"
-    )
-    for run_id, key, value, kind in conn.execute(sql, selection.args + only_args):
+    sql = f"SELECT run_id, key, value, kind FROM params WHERE 1{of_runs}{only} ORDER BY run_id, key"
+    for run_id, key, value, kind in conn.execute(sql, run_args + only_args):
         out.setdefault(run_id, {})[key] = decode_param(value, kind)
     return out
 
@@ -124,47 +125,51 @@ def varying_param_keys(conn: sqlite3.Connection, selection: Selection, runs: int
     ``runs`` is how many runs are selected. Values of different kinds differ
     (``1`` and ``true``), as they are shown differently.
     """
+    of_runs, run_args = selection.of_runs("run_id")
     sql = (
-        "SELECT key FROM params "
-        f"WHERE run_id IN ({selection.run_ids_sql()}) GROUP BY key "
-        "HAVING count(*) < ? OR count(DISTINCT kind || ':' || quote(value)) > 1 ORDER BY key"
+        f"SELECT key FROM params WHERE 1{of_runs} GROUP BY key "
+        "HAVING count(*) < ? OR count(value) NOT IN (0, count(*)) "
+        "OR min(value) IS NOT max(value) OR min(kind) IS NOT max(kind) ORDER BY key"
     )
-    return [row[0] for row in conn.execute(sql, (*selection.args, runs))]
+    return [row[0] for row in conn.execute(sql, (*run_args, runs))]
 
 
 def tags_by_run(conn: sqlite3.Connection, selection: Selection) -> dict[int, dict[str, str]]:
+    of_runs, run_args = selection.of_runs("run_id")
     out: dict[int, dict[str, str]] = {}
-    sql = (
-        "SELECT run_id, key, value FROM tags "
-        f"WHERE run_id IN ({selection.run_ids_sql()}) ORDER BY run_id, key"
-    )
-    for run_id, key, value in conn.execute(sql, selection.args):
+    sql = f"SELECT run_id, key, value FROM tags WHERE 1{of_runs} ORDER BY run_id, key"
+    for run_id, key, value in conn.execute(sql, run_args):
         out.setdefault(run_id, {})[key] = value
     return out
 
 
 def metric_run_counts(conn: sqlite3.Connection, selection: Selection) -> dict[str, int]:
     """Each metric name → how many of the selected runs have it."""
+    of_runs, run_args = selection.of_runs("s.run_id")
     sql = (
-        "SELECT k.name, count(*) FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id "
-        f"WHERE s.run_id IN ({selection.run_ids_sql()}) GROUP BY s.key_id"
+        "SELECT k.name, n FROM (SELECT s.key_id, count(*) AS n FROM metric_summary s "
+        f"WHERE 1{of_runs} GROUP BY s.key_id) JOIN metric_keys k ON k.id = key_id"
     )
-    return dict(conn.execute(sql, selection.args).fetchall())
+    return dict(conn.execute(sql, run_args).fetchall())
 
 
 def last_values_by_run(
     conn: sqlite3.Connection, selection: Selection, names: list[str] | None = None
 ) -> dict[int, dict[str, float | None]]:
-    """Each selected run's metrics (only ``names`` if given) → last value, None for NaN."""
-    only, only_args = _only(names, "k.name")
+    """Each selected run's metrics (only ``names`` if given) → last value, None for NaN.
+
+    Metric names are looked up once, not joined per row.
+    """
+    only, only_args = _only(names, "name")
+    key_names = dict(conn.execute(f"SELECT id, name FROM metric_keys WHERE 1{only}", only_args))
+    if not key_names:
+        return {}
+    of_runs, run_args = selection.of_runs("run_id")
+    ids = ",".join(map(str, key_names))  # integers from the database, not user text
     out: dict[int, dict[str, float | None]] = {}
-    sql = (
-        "SELECT s.run_id, k.name, s.last FROM metric_summary s "
-        "JOIN metric_keys k ON k.id = s.key_id "
-        f"WHERE s.run_id IN ({selection.run_ids_sql()}){only}"
-    )
-    for run_id, name, last in conn.execute(sql, selection.args + only_args):
-        out.setdefault(run_id, {})[name] = last
+    sql = f"SELECT run_id, key_id, last FROM metric_summary WHERE key_id IN ({ids}){of_runs}"
+    for run_id, key_id, last in conn.execute(sql, run_args):
+        out.setdefault(run_id, {})[key_names[key_id]] = last
     return out
 
 
@@ -189,11 +194,9 @@ def series_of_run(conn: sqlite3.Connection, run_id: int) -> list[Series]:
 
 def point_count(conn: sqlite3.Connection, selection: Selection) -> int:
     """How many points the selected runs hold (from the summaries: no scan of points)."""
-    sql = (
-        "SELECT coalesce(sum(count), 0) FROM metric_summary "
-        f"WHERE run_id IN ({selection.run_ids_sql()})"
-    )
-    return conn.execute(sql, selection.args).fetchone()[0]
+    of_runs, run_args = selection.of_runs("run_id")
+    sql = f"SELECT coalesce(sum(count), 0) FROM metric_summary WHERE 1{of_runs}"
+    return conn.execute(sql, run_args).fetchone()[0]
 
 
 _POINTS = (
