@@ -17,6 +17,14 @@ from dataclasses import dataclass, field
 MAX_BUCKETS = 64
 
 
+def _bucket_sum(values: list[float]) -> float:
+    """Exact sum, or plain float addition where fsum refuses (+inf with -inf, overflow)."""
+    try:
+        return math.fsum(values)
+    except (ValueError, OverflowError):
+        return sum(values, 0.0)
+
+
 @dataclass
 class SparkBuckets:
     width: int = 1
@@ -43,11 +51,11 @@ class SparkBuckets:
                 if whole:
                     ends = range(i + w, i + (whole + 1) * w, w)
                     if clean:
-                        self.sums += [0.0 + math.fsum(values[j - w : j]) for j in ends]
+                        self.sums += [0.0 + _bucket_sum(values[j - w : j]) for j in ends]
                         self.counts += [w] * whole
                     else:
                         chunks = [[v for v in values[j - w : j] if v == v] for j in ends]
-                        self.sums += [0.0 + math.fsum(c) if c else 0.0 for c in chunks]
+                        self.sums += [0.0 + _bucket_sum(c) if c else 0.0 for c in chunks]
                         self.counts += [len(c) for c in chunks]
                     self.filled = w
                     i += whole * w
@@ -59,7 +67,7 @@ class SparkBuckets:
             chunk = values[i : i + take]
             if not clean:
                 chunk = [v for v in chunk if v == v]
-            self.sums[-1] += math.fsum(chunk) if chunk else 0.0
+            self.sums[-1] += _bucket_sum(chunk) if chunk else 0.0
             self.counts[-1] += len(chunk)
             self.filled += take
             i += take
