@@ -211,13 +211,9 @@ def diff_snapshots(
     result = CodeDiff(old_id, new_id)
     if old_id == new_id:
         return result
-    old = {e.path: e for e in snapshots.snapshot_files(conn, old_id)}
-    new = {e.path: e for e in snapshots.snapshot_files(conn, new_id)}
     contents = _Contents(conn)
-    for path in sorted(old.keys() | new.keys()):
-        a, b = old.get(path), new.get(path)
-        if a is not None and b is not None and (a.hash, a.link, a.mode) == (b.hash, b.link, b.mode):
-            continue
+    for a, b in snapshots.changed_files(conn, old_id, new_id):
+        path = (a or b).path
         result.changes.append(_change(contents, path, a, b, line_counts))
     return result
 

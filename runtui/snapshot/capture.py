@@ -97,6 +97,95 @@ def _parallel(fn: Callable[[list[TreeEntry]], list], items: Sequence[TreeEntry])
         return [r for part in pool.map(fn, groups) for r in part]
 
 
+class _Hasher:
+    """Hashes of a tree's files: from the stat cache, else read (and kept for packing)."""
+
+    def __init__(self, tree: Tree, cache: dict[str, tuple[list[int], str]]) -> None:
+        self.tree = tree
+        self.files = [e for e in tree.entries if e.link is None]
+        self.hashed: dict[str, tuple[str, int]] = {}  # path -> (sha256, size)
+        self.kept: dict[str, bytes] = {}
+        self.fresh = 0  # files read because the cache did not know them
+        self._budget = KEEP_BYTES
+        self._lock = threading.Lock()
+        unknown = []
+        for entry in self.files:
+            digest = statcache.lookup(cache, entry)
+            if digest is None:
+                unknown.append(entry)
+            else:
+                self.hashed[entry.path] = (digest, entry.size)
+        self.fresh = len(unknown)
+        self.hashed.update((p, (d, n)) for p, d, n in _parallel(self._hash, unknown))
+
+    def _skip(self, entry: TreeEntry, exc: OSError) -> None:
+        self.tree.skipped.append(f"{entry.path}: {exc.strerror or exc}")
+        self.hashed.pop(entry.path, None)
+
+    def _hash(self, part: list[TreeEntry]) -> list[tuple[str, str, int]]:
+        out = []
+        for entry in part:
+            try:
+                data = _read(self.tree.root / entry.path)
+            except OSError as exc:
+                self._skip(entry, exc)
+                continue
+            out.append((entry.path, hashlib.sha256(data).hexdigest(), len(data)))
+            with self._lock:
+                if self._budget >= len(data):
+                    self._budget -= len(data)
+                    self.kept[entry.path] = data
+        return out
+
+    def pack(self, part: list[TreeEntry]) -> list[tuple[str, int, bytes]]:
+        """(hash, size, compressed) of each file, read again if it was not kept."""
+        out = []
+        for entry in part:
+            data = self.kept.pop(entry.path, None)
+            if data is None:
+                try:
+                    data = _read(self.tree.root / entry.path)
+                except OSError as exc:
+                    self._skip(entry, exc)
+                    continue
+                self.hashed[entry.path] = (hashlib.sha256(data).hexdigest(), len(data))
+            out.append((self.hashed[entry.path][0], len(data), compress(data)))
+        return out
+
+    def records(self) -> list[SnapshotFile]:
+        return [
+            SnapshotFile(e.path, None, e.size, e.mode, e.link)
+            if e.link is not None
+            else SnapshotFile(e.path, *self.hashed[e.path], e.mode)
+            for e in self.tree.entries
+            if e.link is not None or e.path in self.hashed
+        ]
+
+
+def _store_blobs(conn: sqlite3.Connection, hasher: _Hasher) -> int:
+    """Compress and insert the content the store lacks; return the compressed bytes added."""
+    have = snapshots.existing_blobs(conn, (d for d, _ in hasher.hashed.values()))
+    needed: dict[str, TreeEntry] = {}
+    for entry in hasher.files:
+        digest = hasher.hashed.get(entry.path, ("", 0))[0]
+        if digest and digest not in have and digest not in needed:
+            needed[digest] = entry
+    added = pending = 0
+    batch: list[tuple[str, int, bytes]] = []
+    for blob in _parallel(hasher.pack, list(needed.values())):
+        batch.append(blob)
+        pending += len(blob[2])
+        if pending >= BATCH_BYTES:
+            added += connection.write_transaction(
+                conn, lambda c, b=batch: snapshots.insert_blobs(c, b)
+            )
+            batch, pending = [], 0
+    if batch:
+        added += connection.write_transaction(conn, lambda c: snapshots.insert_blobs(c, batch))
+    hasher.kept.clear()
+    return added
+
+
 def store_tree(
     conn: sqlite3.Connection,
     tree: Tree,
@@ -111,104 +200,38 @@ def store_tree(
     the run is not in the store yet). ``cache_file`` remembers hashes by
     file stamp between snapshots of the same root (`statcache`).
     """
-    root = tree.root
-    files = [e for e in tree.entries if e.link is None]
     cache = statcache.load(cache_file) if cache_file else {}
-    hashed: dict[str, tuple[str, int]] = {}  # path -> (sha256, size)
-    unknown = []
-    for entry in files:
-        digest = statcache.lookup(cache, entry)
-        if digest is None:
-            unknown.append(entry)
-        else:
-            hashed[entry.path] = (digest, entry.size)
-    kept: dict[str, bytes] = {}
-    budget = [KEEP_BYTES]
-    lock = threading.Lock()
-
-    def hash_files(part: list[TreeEntry]) -> list[tuple[str, str, int]]:
-        out = []
-        for entry in part:
-            try:
-                data = _read(root / entry.path)
-            except OSError as exc:
-                tree.skipped.append(f"{entry.path}: {exc.strerror or exc}")
-                continue
-            out.append((entry.path, hashlib.sha256(data).hexdigest(), len(data)))
-            with lock:
-                if budget[0] >= len(data):
-                    budget[0] -= len(data)
-                    kept[entry.path] = data
-        return out
-
-    hashed.update((path, (d, n)) for path, d, n in _parallel(hash_files, unknown))
-    have = snapshots.existing_blobs(conn, (d for d, _ in hashed.values()))
-    needed: dict[str, TreeEntry] = {}
-    for entry in files:
-        digest = hashed.get(entry.path, ("", 0))[0]
-        if digest and digest not in have and digest not in needed:
-            needed[digest] = entry
-
-    def pack(part: list[TreeEntry]) -> list[tuple[str, int, bytes]]:
-        out = []
-        for entry in part:
-            data = kept.pop(entry.path, None)
-            if data is None:  # not kept in memory, or known from the stat cache: read again
-                try:
-                    data = _read(root / entry.path)
-                except OSError as exc:
-                    tree.skipped.append(f"{entry.path}: {exc.strerror or exc}")
-                    hashed.pop(entry.path, None)
-                    continue
-                digest = hashlib.sha256(data).hexdigest()
-                hashed[entry.path] = (digest, len(data))
-            out.append((hashed[entry.path][0], len(data), compress(data)))
-        return out
-
-    added = pending = 0
-    batch: list[tuple[str, int, bytes]] = []
-    for blob in _parallel(pack, list(needed.values())):
-        batch.append(blob)
-        pending += len(blob[2])
-        if pending >= BATCH_BYTES:
-            added += connection.write_transaction(
-                conn, lambda c, b=batch: snapshots.insert_blobs(c, b)
-            )
-            batch, pending = [], 0
-    if batch:
-        added += connection.write_transaction(conn, lambda c: snapshots.insert_blobs(c, batch))
-    kept.clear()
-
-    records = [
-        SnapshotFile(e.path, hashed[e.path][0], hashed[e.path][1], e.mode)
-        if e.link is None
-        else SnapshotFile(e.path, None, e.size, e.mode, e.link)
-        for e in tree.entries
-        if e.link is not None or e.path in hashed
-    ]
+    hasher = _Hasher(tree, cache)
+    records = hasher.records()
     manifest = manifest_hash(records)
+    added = 0
+    if snapshots.find_snapshot(conn, manifest) is None:  # new code: store what is missing
+        added = _store_blobs(conn, hasher)
+        records = hasher.records()  # a file may have changed while being read
+        manifest = manifest_hash(records)
 
     def finish(c: sqlite3.Connection) -> tuple[int, int, bool]:
-        late, updated = 0, False
-        missing = {r.hash for r in records if r.hash} - snapshots.existing_blobs(
-            c, (r.hash for r in records if r.hash)
-        )
-        if missing:  # removed by a concurrent gc, or changed while being read
-            late = snapshots.insert_blobs(c, _restore_missing(root, records, missing))
-        snapshot_id = snapshots.insert_snapshot(c, manifest, str(root), records)
-        if run_uuid is not None:
-            try:
-                row_id = writer.run_row_id(c, run_uuid)
-            except LookupError:
-                return snapshot_id, late, False
-            writer.update_run(c, row_id, snapshot_id=snapshot_id, **(run_fields or {}))
-            updated = True
-        return snapshot_id, late, updated
+        late = 0
+        snapshot_id = snapshots.find_snapshot(c, manifest)  # its blobs are all there
+        if snapshot_id is None:
+            hashes = {r.hash for r in records if r.hash}
+            missing = hashes - snapshots.existing_blobs(c, hashes)
+            if missing:  # removed by a concurrent gc
+                late = snapshots.insert_blobs(c, _restore_missing(tree.root, records, missing))
+            snapshot_id = snapshots.insert_snapshot(c, manifest, str(tree.root), records)
+        if run_uuid is None:
+            return snapshot_id, late, False
+        try:
+            row_id = writer.run_row_id(c, run_uuid)
+        except LookupError:
+            return snapshot_id, late, False
+        writer.update_run(c, row_id, snapshot_id=snapshot_id, **(run_fields or {}))
+        return snapshot_id, late, True
 
     snapshot_id, late, updated = connection.write_transaction(conn, finish)
-    if cache_file is not None:
-        by_path = {e.path: e for e in files}
-        statcache.save(cache_file, {p: (by_path[p], d) for p, (d, _) in hashed.items()})
+    if cache_file is not None and (hasher.fresh or len(cache) != len(hasher.hashed)):
+        by_path = {e.path: e for e in hasher.files}
+        statcache.save(cache_file, {p: (by_path[p], d) for p, (d, _) in hasher.hashed.items()})
     total = sum(r.size for r in records)
     return Stored(snapshot_id, len(records), total, added + late, updated)
 

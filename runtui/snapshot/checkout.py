@@ -141,21 +141,20 @@ def restore(
     folders = _Folders(os.open(dest, _DIR_FLAGS & ~getattr(os, "O_NOFOLLOW", 0)), dest)
     files = links = size = 0
     try:
-        for entry in entries:
-            if entry.link is not None:
-                continue
-            parent, _, name = entry.path.rpartition("/")
-            data = zlib.decompress(snapshots.read_blob(conn, entry.hash) or b"")
-            if hashlib.sha256(data).hexdigest() != entry.hash:
-                raise RuntuiError(f"stored content of {entry.path} is corrupt (hash mismatch)")
+        modes = {e.path: e.mode for e in entries if e.link is None}
+        for path, digest, packed in snapshots.snapshot_contents(conn, snapshot_id):
+            data = zlib.decompress(packed or b"")
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise RuntuiError(f"stored content of {path} is corrupt (hash mismatch)")
+            parent, _, name = path.rpartition("/")
             dir_fd = folders.fd(parent)
-            _clear(name, dir_fd, dest / entry.path)
+            _clear(name, dir_fd, dest / path)
             fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=dir_fd)
             try:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
-                os.fchmod(fd, entry.mode & 0o777)
+                os.fchmod(fd, modes[path] & 0o777)
             finally:
                 os.close(fd)
             files += 1
