@@ -3,87 +3,23 @@
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from live_writer import Writer, writers
 
 from runtui.live import ChangeFeed, Changes, LogTail
 from runtui.store import location
 
-# A training script driven line by line from stdin, so each test decides
-# exactly what is written and when.
-WRITER = r"""
-import sys, runtui
-run = runtui.start_run(experiment="live", name=sys.argv[1], snapshot=False)
-open(sys.argv[2], "w").write(run.uuid)
-for command in sys.stdin:
-    verb, _, arg = command.rstrip("\n").partition(" ")
-    if verb == "log":
-        name, value = arg.split()
-        run.log(name, float(value))
-    elif verb == "print":
-        print(arg, flush=True)
-    elif verb == "write":
-        sys.stdout.write(arg)
-        sys.stdout.flush()
-    elif verb == "finish":
-        run.finish()
-        break
-"""
-
-
-class Writer:
-    def __init__(self, env: dict[str, str], tmp: Path, name: str) -> None:
-        id_file = tmp / f"{name}.id"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, name, str(id_file)],
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 10
-        while not (id_file.exists() and id_file.read_text()):
-            assert self.proc.poll() is None, self.proc.stderr.read()
-            assert time.monotonic() < deadline, "writer did not start"
-            time.sleep(0.02)
-        self.uuid = id_file.read_text()
-
-    def send(self, *commands: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write("".join(c + "\n" for c in commands))
-        self.proc.stdin.flush()
-
-    def finish(self) -> None:
-        self.send("finish")
-        assert self.proc.wait(10) == 0
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
 
 @pytest.fixture
 def start_writer(subprocess_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Writer]]:
-    writers: list[Writer] = []
-
-    def start(name: str = "w") -> Writer:
-        writer = Writer(subprocess_env, tmp_path, name)
-        writers.append(writer)
-        return writer
-
-    yield start
-    for writer in writers:
-        if writer.proc.poll() is None:
-            writer.kill()
+    with writers(subprocess_env, tmp_path) as start:
+        yield start
 
 
 def collect(feed: ChangeFeed, until: Callable[[Changes], bool], timeout: float = 6.0) -> Changes:

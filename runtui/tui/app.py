@@ -22,6 +22,7 @@ from runtui.store import location
 from runtui.store.reader import Store, open_store
 from runtui.tui import settings
 from runtui.tui.commands import RunsCommands
+from runtui.tui.live import LiveUpdates
 from runtui.tui.screens.empty import EmptyScreen
 from runtui.tui.screens.help import HelpScreen
 from runtui.tui.screens.main import MainScreen
@@ -34,6 +35,7 @@ class RuntuiApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("p", "toggle_live", "Pause live", id="app.pause_live"),
     ]
 
     def __init__(self, store_path: Path, *, clock: Callable[[], float] = time.time) -> None:
@@ -41,6 +43,7 @@ class RuntuiApp(App[None]):
         self.store_path = store_path
         self.clock = clock
         self.store: Store | None = None
+        self.live: LiveUpdates | None = None
         theme = settings.load(store_path).theme
         if theme in BUILTIN_THEMES:
             self.theme = theme
@@ -57,6 +60,8 @@ class RuntuiApp(App[None]):
         except StoreError as exc:
             self.exit(return_code=2, message=f"runtui: error: {exc}")
             return
+        self.live = LiveUpdates(self, self.store_path)
+        self.live.start()  # before the table loads: runs logged meanwhile arrive as news
         self.push_screen(MainScreen(self.store, clock=self.clock))
 
     def on_empty_screen_store_appeared(self) -> None:
@@ -77,7 +82,14 @@ class RuntuiApp(App[None]):
             return
         self.push_screen(HelpScreen(self.screen.active_bindings))
 
+    def action_toggle_live(self) -> None:
+        """Pause live updates (to read a moving table), or resume them."""
+        if self.live is not None:
+            self.live.toggle_pause()
+
     def on_unmount(self) -> None:
+        if self.live is not None:
+            self.live.stop()
         if self.store is not None:
             self.store.close()
 

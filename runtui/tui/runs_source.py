@@ -10,6 +10,7 @@ the widget renders what this hands it.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from runtui.store import tableview
@@ -62,6 +63,12 @@ class RunSource:
         """Re-read ids and forget cached records (runs changed in the store)."""
         self._cache.clear()
         self.load()
+
+    def update_records(self, records: Iterable[RunRecord]) -> None:
+        """Swap in newer records of runs that changed (live updates); uncached ones load later."""
+        for record in records:
+            if record.row_id in self._cache:
+                self._cache[record.row_id] = record
 
     def with_view(self, **changes: object) -> View:
         return replace(self.view, **changes)  # type: ignore[arg-type]

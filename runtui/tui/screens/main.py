@@ -24,6 +24,7 @@ from runtui.errors import QueryError
 from runtui.store.reader import Store
 from runtui.tui import columns as cols
 from runtui.tui import render, settings
+from runtui.tui.live import LiveBadge, RunsChanged
 from runtui.tui.runs_source import RunSource, View
 from runtui.tui.widgets.column_chooser import ColumnChoice, ColumnChooser
 from runtui.tui.widgets.experiments import ExperimentList
@@ -67,6 +68,7 @@ class MainScreen(Screen[None]):
                 )
                 yield FilterBar(id="filter-bar")
         yield Footer()
+        yield LiveBadge()
 
     def _title(self) -> Text:
         title = Text.assemble(("runtui", "bold"), "  ")
@@ -165,6 +167,16 @@ class MainScreen(Screen[None]):
             table.refresh()
 
     # -- events -----------------------------------------------------------
+
+    def on_runs_changed(self, event: RunsChanged) -> None:
+        """Live: apply runs created, changed or deleted meanwhile, keeping cursor and marks."""
+        self.source.update_records(event.changed)
+        if event.new or event.removed:
+            self.table.marked.difference_update(event.removed)
+            self.apply_view(self.source.view)
+            self.refresh_experiments()
+        else:
+            self.table.refresh()
 
     def on_experiment_list_chosen(self, event: ExperimentList.Chosen) -> None:
         if event.experiment != self.source.view.experiment:
