@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import runtui
 from runtui.errors import QueryError
-from runtui.query import compile_filter, parse
+from runtui.query import compile_filter, nodes, parse
 from runtui.query.compiler import like_pattern
 from runtui.query.parser import MAX_CONDITIONS, MAX_DEPTH
 from runtui.store import connection, writer
@@ -252,6 +252,19 @@ def test_errors_say_where_and_what_was_expected(query: str, position: int, messa
     assert message in str(caught.value)
     assert caught.value.query == query
     assert "\n" not in str(caught.value)
+
+
+def test_parse_gives_the_tree_the_ui_can_show():
+    assert parse("   ") is None
+    tree = parse("status==running tag:x or not name~'a b'")
+    assert isinstance(tree, nodes.Or)
+    first, second = tree.items
+    assert first == nodes.And((nodes.Status("=", "running", 0), nodes.Has("tag", "x", 16)), 0)
+    assert second == nodes.Not(nodes.RunText("name", "~", nodes.Value("a b", None, 34), 29), 25)
+    when = parse("started>=2024-05-01T12:30")
+    assert isinstance(when, nodes.RunTime) and isinstance(when.value, nodes.Moment)
+    with pytest.raises(QueryError, match="expected a tag name"):
+        parse("tag:or")
 
 
 def test_bad_filter_through_the_store_is_a_query_error(store: runtui.Store):

@@ -24,9 +24,9 @@ NULL never matches a comparison, so ``!=``, ``!~`` and ``not`` are written
 as ``(<positive form>) IS NOT 1``, true for false and for NULL: a NaN metric
 or a run that has not ended is "not equal", as a user would say.
 
-SQLite's parser stack is small (about 16 nested ``NOT coalesce(`` already
-overflow it), so the text is kept shallow: ``and``/``or`` chains are flat,
-each ``not`` costs one parenthesis, and the parser bounds the nesting.
+SQLite's parser stack is small (SQLite 3.40 overflowed at about 20 nested
+parenthesised groups), so the text is kept shallow: ``and``/``or`` chains are
+flat, each ``not`` costs one parenthesis, and the parser bounds the nesting.
 """
 
 from __future__ import annotations

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from runtui.errors import QueryError
 from runtui.query import nodes, values
-from runtui.query.fields import NAMESPACES, RUN_FIELDS, RUN_MOMENTS, Field, resolve
+from runtui.query.fields import (
+    NAMESPACES,
+    RUN_AMOUNTS,
+    RUN_FIELDS,
+    RUN_MOMENTS,
+    Field,
+    resolve,
+)
 from runtui.query.lexer import Token, tokenize
 from runtui.store.records import STATUSES
 
@@ -170,7 +177,7 @@ class _Parser:
 
     def presence(self, word: Token, op: Token, value: Token) -> nodes.Node:
         kind = NAMESPACES[word.text.lower()]
-        if value.kind != "word" or not value.text:
+        if value.kind != "word" or not value.text or value.keyword():
             raise self.error(f"expected a {kind} name after '{word.text}:'")
         self.advance()
         return nodes.Has(kind, value.text, word.pos)
@@ -188,7 +195,7 @@ class _Parser:
             return nodes.BareKey(field.name, field.metric_name, field.agg, opt, value, word.pos)
         if field.name == "status":
             return self.status(word, op, value)
-        if field.name in RUN_MOMENTS or field.name in ("duration", "age"):
+        if field.name in RUN_MOMENTS or field.name in RUN_AMOUNTS:
             return self.run_time(word, field.name, op, value)
         return nodes.RunText(field.name, opt, value, word.pos)
 
