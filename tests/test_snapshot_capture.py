@@ -140,6 +140,16 @@ def test_file_count_cap_and_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         Limits.resolve()
 
 
+def test_a_walk_far_over_the_cap_stops_early(tmp_path: Path) -> None:
+    root = tmp_path / "home"
+    make(root, {f"d{i}/f{j}.txt": "x" for i in range(10) for j in range(10)})
+    limits = Limits.resolve(max_files=5)
+    tree = walk(root, **limits.walk_stops())
+    assert tree.truncated and len(tree.entries) < 100
+    with pytest.raises(SnapshotTooLargeError, match="more than"):
+        check(tree, limits)
+
+
 def _git(root: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],

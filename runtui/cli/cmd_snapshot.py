@@ -42,7 +42,7 @@ def snapshot_command(
         fail("snapshots are taken by runs; use --dry-run to preview one")
     root = choose_root(folder, None if folder else git_info(Path.cwd()).root)
     limits = Limits.resolve(max_mb, max_files)
-    tree = walk(root, exclude=[resolve_store_path(store_path())])
+    tree = walk(root, exclude=[resolve_store_path(store_path())], **limits.walk_stops())
     entries = tree.entries
     if largest > 0:
         entries = sorted(entries, key=lambda e: -e.size)[:largest]
@@ -56,6 +56,8 @@ def snapshot_command(
         f"(rules: {rules}; {limits.describe()})",
         err=True,
     )
+    if tree.truncated:
+        click.echo("runtui: listing stopped early: far over a cap", err=True)
     for note in tree.skipped:
         click.echo(f"runtui: warning: left out {plain(note)}", err=True)
     try:

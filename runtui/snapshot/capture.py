@@ -288,9 +288,10 @@ def snapshot_for_run(
 
     git = git_info(Path.cwd(), with_diff=True)
     try:
+        limits = limits or Limits.resolve()
         folder = choose_root(root, git.root)
-        tree = walk(folder, exclude=[run.store_path])
-        check(tree, limits or Limits.resolve())
+        tree = walk(folder, exclude=[run.store_path], **limits.walk_stops())
+        check(tree, limits)
     except RuntuiError as exc:
         run.finish("failed", error=str(exc))
         if isinstance(exc, SnapshotTooLargeError):

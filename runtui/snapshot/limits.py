@@ -59,6 +59,13 @@ class Limits:
             raise RuntuiError("snapshot caps must be 0 (no cap) or positive")
         return cls(int(mb * _MB) or None, int(files) or None)
 
+    def walk_stops(self) -> dict[str, int | None]:
+        """Where a walk can stop: well past a cap, the answer (and the advice) is known."""
+        return {
+            "stop_files": None if self.max_files is None else self.max_files * 4,
+            "stop_bytes": None if self.max_bytes is None else self.max_bytes * 4,
+        }
+
     def describe(self) -> str:
         size = "no size cap" if self.max_bytes is None else f"cap {human_size(self.max_bytes)}"
         files = "no file cap" if self.max_files is None else f"{self.max_files:,} files"
@@ -127,14 +134,15 @@ def _largest(tree: Tree) -> str:
 def check(tree: Tree, limits: Limits) -> None:
     """Raise `SnapshotTooLargeError` when ``tree`` is over a cap."""
     total, count = tree.total_size, len(tree.entries)
+    more = "more than " if tree.truncated else ""
     if limits.max_bytes is not None and total > limits.max_bytes:
         over = (
-            f"{human_size(total)} in {count:,} files, over the "
+            f"{more}{human_size(total)} in {count:,} files, over the "
             f"{human_size(limits.max_bytes)} cap ({ENV_MAX_MB})"
         )
         line = _suggest(tree, total - limits.max_bytes, "bytes")
     elif limits.max_files is not None and count > limits.max_files:
-        over = f"{count:,} files, over the {limits.max_files:,}-file cap ({ENV_MAX_FILES})"
+        over = f"{more}{count:,} files, over the {limits.max_files:,}-file cap ({ENV_MAX_FILES})"
         line = _suggest(tree, count - limits.max_files, "files")
     else:
         return

@@ -34,6 +34,7 @@ class Tree:
     rules: IgnoreRules
     entries: list[TreeEntry] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "path: why", for a warning
+    truncated: bool = False  # the walk stopped early: far over a cap already
 
     @property
     def total_size(self) -> int:
@@ -48,8 +49,18 @@ def _valid_name(name: str) -> bool:
     return True
 
 
-def walk(root: Path, exclude: Iterable[Path] = ()) -> Tree:
-    """Every file and symlink under ``root`` that the ignore rules keep, in path order."""
+def walk(
+    root: Path,
+    exclude: Iterable[Path] = (),
+    stop_files: int | None = None,
+    stop_bytes: int | None = None,
+) -> Tree:
+    """Every file and symlink under ``root`` that the ignore rules keep, in path order.
+
+    ``stop_files`` / ``stop_bytes`` end the walk early (``Tree.truncated``)
+    once that much is found: a snapshot started by mistake in a home folder
+    must fail in seconds, not after listing a million files.
+    """
     root = root.resolve()
     rules = IgnoreRules.for_root(root)
     tree = Tree(root, rules)
@@ -61,7 +72,13 @@ def walk(root: Path, exclude: Iterable[Path] = ()) -> Tree:
             continue
         skip_ids.add((st.st_dev, st.st_ino))
     pending = [("", str(root))]
+    size = 0
     while pending:
+        if (stop_files is not None and len(tree.entries) > stop_files) or (
+            stop_bytes is not None and size > stop_bytes
+        ):
+            tree.truncated = True
+            break
         prefix, folder = pending.pop()
         try:
             with os.scandir(folder) as it:
@@ -102,8 +119,10 @@ def walk(root: Path, exclude: Iterable[Path] = ()) -> Tree:
                     tree.skipped.append(f"{rel}: link target is not valid UTF-8")
                     continue
                 tree.entries.append(TreeEntry(rel, len(target.encode()), 0o777, target))
+                size += tree.entries[-1].size
             elif stat.S_ISREG(st.st_mode):
                 stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
+                size += st.st_size
                 tree.entries.append(
                     TreeEntry(rel, st.st_size, stat.S_IMODE(st.st_mode), None, stamp)
                 )
