@@ -10,7 +10,6 @@ heartbeat instead (`STALE_AFTER_S`).
 from __future__ import annotations
 
 import os
-import socket
 
 HEARTBEAT_INTERVAL_S = 5.0
 STALE_AFTER_S = 60.0
@@ -18,6 +17,11 @@ _HAS_PROC = os.path.isdir("/proc/self")
 
 
 def hostname() -> str:
+    """The host name, as ``socket.gethostname()`` gives it (without importing socket)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
     return socket.gethostname()
 
 

@@ -14,7 +14,6 @@ Python reads back.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -27,6 +26,8 @@ from runtui.store import connection, location, writer
 
 def fallback_dir(store: Path) -> Path:
     """Where spills go when the store folder is not writable."""
+    import hashlib  # here, not at the top: it is not needed to start logging
+
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     key = hashlib.sha256(str(store).encode()).hexdigest()[:16]
     return base / "runtui" / "spill" / key

@@ -12,7 +12,6 @@ import math
 import operator
 import threading
 import time
-import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -287,4 +286,6 @@ class Run:
 
 
 def format_error(exc_type: Any, exc: Any, tb: Any) -> str:
+    import traceback  # only when a run fails: not worth loading to start one
+
     return "".join(traceback.format_exception(exc_type, exc, tb)).rstrip()
