@@ -23,6 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
+PYCACHE = Path(tempfile.gettempdir()) / "runtui-bench-pycache"
+
 # Printed by a child process as its last stdout line; see `run_python`.
 RESULT_PREFIX = "BENCH-RESULT "
 
@@ -129,6 +131,10 @@ def run_python(
     full_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPO), full_env.get("PYTHONPATH", "")) if p
     )
+    # Import times as an installed package has them: with bytecode cached (pip
+    # compiles it at install), kept outside the checkout.
+    full_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    full_env.setdefault("PYTHONPYCACHEPREFIX", str(PYCACHE))
     done = subprocess.run(
         [sys.executable, "-c", PEAK_RSS_SNIPPET + code],
         cwd=cwd,
@@ -157,6 +163,14 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def _load() -> str:
+    """The 1-minute load average: other work on the machine skews absolute times."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "?"
+
+
 def main(run: Callable[[bool], list[Row]], title: str, baseline: str = "raw sqlite") -> int:
     """Entry point for ``python -m benchmarks.bench_x [--quick]``.
 
@@ -166,6 +180,8 @@ def main(run: Callable[[bool], list[Row]], title: str, baseline: str = "raw sqli
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
     quick = args.quick or os.environ.get("RUNTUI_BENCH_QUICK") == "1"
+    load_before = _load()
     rows = run(quick)
     print_table(title + (" (--quick sizes)" if quick else ""), rows, baseline)
+    print(f"\n(load average {load_before} before, {_load()} after, on {os.cpu_count()} CPUs)")
     return 1 if any(row.ok is False for row in rows) else 0
