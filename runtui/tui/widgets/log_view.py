@@ -1,0 +1,252 @@
+"""The Logs tab: a run's captured output, opened at its end, searchable.
+
+A log can be gigabytes, so only its last `TAIL_LINES` lines are read
+(`services.logs.read_tail` seeks back from the end) and the view keeps at
+most `MAX_LINES`. Every line goes through `textsafe.display_line` before
+it reaches the widget: ``\\r`` progress-bar redraws are folded to what a
+terminal would finally show, and escape sequences and control characters
+are removed, so nothing in a log can move the cursor, clear the screen or
+retitle the window. Colours are dropped with them (plain text keeps
+`Log`'s speed: one `write_lines` call per batch, never a call per line).
+
+Search (``/`` focuses the search line, then ``n``/``N``) covers the lines loaded; matching is
+case-insensitive unless the query has a capital letter ("smart case").
+``f`` toggles following: new lines scroll the view only while following,
+scrolling up stops following, ``G``/``end`` goes back to the end.
+
+`append_lines` is how a live feed adds what was written since; `follower`
+is a `LogFollower` positioned at the end of what was loaded, for that feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.strip import Strip
+from textual.widgets import Input, Log, Static
+
+from runtui.services.logs import LogFollower, read_tail
+from runtui.services.textsafe import display_line, plain
+from runtui.tui.widgets.units import human_size
+
+TAIL_LINES = 5_000
+MAX_LINES = 50_000
+MATCH_STYLE = Style(reverse=True)
+CURRENT_MATCH_STYLE = Style(bold=True, color="black", bgcolor="yellow")
+
+
+class SearchableLog(Log):
+    """A `Log` that highlights the occurrences of a search string."""
+
+    needle = ""
+    current: int | None = None
+
+    def set_search(self, needle: str, current: int | None) -> None:
+        self.needle, self.current = needle, current
+        self._render_line_cache.clear()
+        self.refresh()
+
+    def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
+        needle = self.needle
+        line = self._lines[y]
+        if not needle or find(line, needle) < 0:
+            return super()._render_line_strip(y, rich_style)
+        shown = self._process_line(line)
+        text = Text(shown, no_wrap=True, style=rich_style)
+        style = CURRENT_MATCH_STYLE if y == self.current else MATCH_STYLE
+        start = find(shown, needle)
+        while start >= 0:
+            text.stylize(style, start, start + len(needle))
+            start = find(shown, needle, start + len(needle))
+        return Strip(text.render(self.app.console), cell_len(shown))
+
+
+def find(line: str, needle: str, start: int = 0) -> int:
+    """Index of ``needle`` in ``line`` from ``start``, smart-case; -1 when absent."""
+    if needle.islower():
+        return line.lower().find(needle, start)
+    return line.find(needle, start)
+
+
+class LogView(Vertical):
+    """Status line, the log, and a search box that appears on ``/``."""
+
+    DEFAULT_CSS = """
+    LogView #log-status { height: 1; padding: 0 1; color: $text-muted; }
+    LogView SearchableLog { height: 1fr; }
+    LogView #log-search { height: 1; border: none; padding: 0 1; }
+    LogView #log-search:focus { border: none; background: $boost; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "open_search", "search", key_display="/"),
+        Binding("n", "next_match(1)", "next"),
+        Binding("N", "next_match(-1)", "previous", key_display="N"),
+        Binding("f", "toggle_follow", "follow"),
+        Binding("G,end", "to_end", "end", key_display="G"),
+        Binding("g,home", "to_start", "top", show=False),
+    ]
+
+    def __init__(self, log_path: Path, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.log_path = log_path
+        self.follower: LogFollower | None = None
+        self.loaded = False
+        self._source = ""
+        self._search_note = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="log-status", markup=False)
+        yield SearchableLog(max_lines=MAX_LINES, id="log")
+        yield Input(placeholder="/ to search the loaded lines · n/N next/previous",
+                    id="log-search")  # fmt: skip
+
+    @property
+    def log(self) -> SearchableLog:
+        return self.query_one(SearchableLog)
+
+    # -- loading ---------------------------------------------------------
+
+    def load(self) -> None:
+        """Read the end of the log (once) in a thread worker."""
+        if self.loaded:
+            return
+        self.loaded = True
+        self._update_status("reading…")
+        self._read_tail()
+
+    @work(thread=True, exclusive=True, group="log-tail")
+    def _read_tail(self) -> None:
+        path = self.log_path
+        try:
+            size = path.stat().st_size
+        except OSError:
+            self.app.call_from_thread(self._show_tail, None, [], 0)
+            return
+        lines = read_tail(path, TAIL_LINES)
+        follower = LogFollower(path, from_end=True)
+        self.app.call_from_thread(self._show_tail, follower, lines, size)
+
+    def _show_tail(self, follower: LogFollower | None, lines: list[str], size: int) -> None:
+        self.follower = follower
+        if follower is None:
+            self._source = "no output was captured for this run"
+        elif len(lines) >= TAIL_LINES:
+            self._source = f"last {len(lines):,} lines of {human_size(size)}"
+        else:
+            self._source = f"{len(lines):,} lines, {human_size(size)}"
+        self.append_lines(lines)
+        self.log.scroll_end(animate=False, immediate=True)
+        self._update_status()
+
+    def append_lines(self, lines: Iterable[str]) -> None:
+        """Add raw captured lines (sanitized here) in one batch."""
+        safe = [display_line(part) for line in lines for part in line.rstrip("\r\n").split("\n")]
+        if safe:
+            self.log.write_lines(safe)
+
+    # -- status ----------------------------------------------------------
+
+    def _update_status(self, note: str = "") -> None:
+        parts = [note or self._source]
+        parts.append("following" if self.log.auto_scroll else "not following (f)")
+        if self._search_note:
+            parts.append(self._search_note)
+        parts.append(str(self.log_path))
+        self.query_one("#log-status", Static).update(Text(" · ".join(p for p in parts if p)))
+
+    # -- search ----------------------------------------------------------
+
+    def action_open_search(self) -> None:
+        box = self.query_one("#log-search", Input)
+        box.value = self.log.needle
+        box.focus()
+
+    def close_search(self) -> None:
+        self.log.focus()
+
+    def handle_escape(self) -> bool:
+        """Close the search box, else clear the search; False when there was neither."""
+        if self.query_one("#log-search", Input).has_focus:
+            self.close_search()
+            return True
+        if self.log.needle:
+            self.log.set_search("", None)
+            self._search_note = ""
+            self._update_status()
+            return True
+        return False
+
+    @on(Input.Submitted, "#log-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        needle = plain(event.value)
+        self.close_search()
+        self.log.set_search(needle, None)
+        if needle:
+            self.log.auto_scroll = False
+            top = int(self.log.scroll_y)
+            self._jump(self._next_line(top - 1, 1))
+        else:
+            self._search_note = ""
+            self._update_status()
+
+    def action_next_match(self, direction: int) -> None:
+        if not self.log.needle:
+            self.action_open_search()
+            return
+        current = self.log.current
+        if current is None:
+            current = int(self.log.scroll_y) - 1 if direction > 0 else int(self.log.scroll_y)
+        self.log.auto_scroll = False
+        self._jump(self._next_line(current, direction))
+
+    def _next_line(self, after: int, direction: int) -> int | None:
+        """The next line holding the needle after line ``after``, wrapping around."""
+        lines, needle = self.log.lines, self.log.needle
+        n = len(lines)
+        for k in range(1, n + 1):
+            y = (after + direction * k) % n
+            if find(lines[y], needle) >= 0:
+                return y
+        return None
+
+    def _jump(self, line: int | None) -> None:
+        log = self.log
+        needle = log.needle
+        if line is None:
+            self._search_note = f"no match for {needle!r}"
+            log.set_search(needle, None)
+        else:
+            hits = [y for y, text in enumerate(log.lines) if find(text, needle) >= 0]
+            self._search_note = f"match {hits.index(line) + 1}/{len(hits)} for {needle!r}"
+            log.set_search(needle, line)
+            log.scroll_to(y=max(0, line - log.size.height // 2), animate=False, immediate=True)
+        self._update_status()
+
+    # -- following -------------------------------------------------------
+
+    def action_toggle_follow(self) -> None:
+        log = self.log
+        log.auto_scroll = not log.auto_scroll
+        if log.auto_scroll:
+            log.scroll_end(animate=False, immediate=True)
+        self._update_status()
+
+    def action_to_end(self) -> None:
+        self.log.auto_scroll = True
+        self.log.scroll_end(animate=False, immediate=True)
+        self._update_status()
+
+    def action_to_start(self) -> None:
+        self.log.auto_scroll = False
+        self.log.scroll_home(animate=False, immediate=True)
+        self._update_status()

@@ -1,0 +1,13 @@
+"""Small formatting helpers shared by the run screen's widgets."""
+
+from __future__ import annotations
+
+
+def human_size(size: int) -> str:
+    """``512 B``, ``3.4 KB``, ``1.0 GB`` (powers of 1024)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
