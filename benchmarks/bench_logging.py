@@ -64,7 +64,7 @@ for i in range(100):
 run.finish()
 runtui.open_store({store!r}).runs()
 after_cycle = sorted(m for m in heavy if m in sys.modules)
-_report({{"import": t_import, "first_start_run": t_first,
+_report({{"import": t_import, "first_start_run": t_first, "file": runtui.__file__,
          "after_import": after_import, "after_cycle": after_cycle}})
 """
 )
@@ -320,6 +320,7 @@ def run(quick: bool) -> list[Row]:
         for _ in range(import_repeat):
             imports.append(run_python(import_child, cwd=work))
             raw_imports.append(run_python(import_raw_child, cwd=work))
+        print(f"runtui measured from {Path(imports[0]['file']).parent}", flush=True)
         t_import = _median(imports, "import") * 1e3
         rows.append(
             Row("import runtui (vs import sqlite3)", t_import, "ms",

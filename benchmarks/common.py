@@ -128,8 +128,9 @@ def run_python(
     prepended so the child can call ``_peak_rss()``.
     """
     full_env = {**os.environ, **(env or {})}
+    source = os.environ.get("RUNTUI_BENCH_SOURCE", "")  # another checkout's runtui, to compare
     full_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO), full_env.get("PYTHONPATH", "")) if p
+        p for p in (source, str(REPO), full_env.get("PYTHONPATH", "")) if p
     )
     # Import times as an installed package has them: with bytecode cached (pip
     # compiles it at install), kept outside the checkout.

@@ -138,8 +138,8 @@ def _create(
         run._queue(op, soon=False)
     run._start(flusher)
     git = GitRecorder(run, Path(str(context["cwd"])))  # git fields follow with a flush
-    git.start()
-    run._services.append(git)
+    if git.start():
+        run._services.append(git)
     if ops:
         flusher.wake.set()
     if snapshot:
