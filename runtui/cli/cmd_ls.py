@@ -73,31 +73,23 @@ def _print_table(runs: Any) -> None:
         *(f"params.{k}" if k in clash else k for k in params),
         *(f"metrics.{k}" if k in clash else k for k in metrics),
     ]  # fmt: skip
-    raw = runs.rows(started=_local_time)
-    first_param = 6
-    first_metric = first_param + len(params)
-    cells = [
-        [
-            *(human_cell(v) for v in row[:5]),
-            _duration(row[5]),
-            *(human_cell(v) for v in row[first_param:first_metric]),
-            *(human_cell(v, digits=4) for v in row[first_metric:]),
-        ]
-        for row in raw
+    raw = runs.column_values(started=_local_time)
+    first_metric = 6 + len(params)
+    columns = [
+        *([human_cell(v) for v in values] for values in raw[:5]),
+        [_duration(v) for v in raw[5]],
+        *([human_cell(v) for v in values] for values in raw[6:first_metric]),
+        *([human_cell(v, digits=4) for v in values] for values in raw[first_metric:]),
     ]
     numeric = frozenset(
         i
-        for i in range(first_param, len(header))
-        if all(
-            isinstance(row[i], (int, float)) and not isinstance(row[i], bool)
-            for row in raw
-            if row[i] is not None
-        )
+        for i in range(6, len(header))
+        if all(type(v) in (int, float) for v in raw[i] if v is not None)
     )
     terminal = is_terminal(sys.stdout)
     lines, hidden = render_table(
         header,
-        cells,
+        columns,
         color=use_color(sys.stdout),
         width=shutil.get_terminal_size().columns if terminal else None,
         right=numeric | {5},

@@ -90,7 +90,7 @@ def format_option(*formats: str, default: str) -> Callable[[F], F]:
 
 
 def store_errors(fn: F) -> F:
-    """Turn SQLite errors met while reading (a corrupt file, a locked store) into one line."""
+    """SQLite errors met mid-command (a corrupt page, a store locked too long): one line."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -99,7 +99,7 @@ def store_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read the store: {exc}") from None
+            raise StoreError(f"cannot use the store: {exc}") from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -302,22 +302,23 @@ def _padded(cells: list[str], right: bool) -> list[str]:
 
 
 def render_table(
-    columns: Sequence[str],
-    rows: Sequence[Sequence[str]],
+    header: Sequence[str],
+    columns: Sequence[Sequence[str]],
     *,
     color: bool,
     width: int | None,
     right: frozenset[int] = frozenset(),
     status_column: int | None = None,
 ) -> tuple[list[str], int]:
-    """Aligned lines for a header and rows of already-formatted cells.
+    """Aligned lines for a header and its columns of already-formatted cells.
 
     Cells longer than `MAX_CELL` are cut; with a ``width`` (a terminal), the
     columns that do not fit are left out. Returns the lines and how many
     columns were left out.
     """
     padded = [
-        _padded([header, *(row[i] for row in rows)], i in right) for i, header in enumerate(columns)
+        _padded([title, *cells], i in right)
+        for i, (title, cells) in enumerate(zip(header, columns, strict=True))
     ]
     shown = len(padded)
     if width is not None:
@@ -338,7 +339,7 @@ def render_table(
                 if code:
                     column[j] = f"\x1b[{code}m{column[j]}\x1b[0m"
     lines = ["  ".join(parts).rstrip() for parts in zip(*padded, strict=True)]
-    return lines, len(columns) - shown
+    return lines, len(header) - shown
 
 
 # -- where data goes --------------------------------------------------------------------
