@@ -14,6 +14,7 @@ uncommitted git changes, when recorded, appear as a first entry.
 
 from __future__ import annotations
 
+import sqlite3
 import zlib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -25,11 +26,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static, TextArea, Tree
 
+from runtui.errors import RuntuiError
 from runtui.services.textsafe import plain
 from runtui.store import snapshots
 from runtui.store.reader import open_store
 from runtui.store.snapshots import SnapshotFile
-from runtui.tui.widgets.units import human_size
+from runtui.tui.widgets.units import human_size, short_path
 
 MAX_VIEW_BYTES = 2 * 1024 * 1024
 GIT_DIFF = "git diff"
@@ -116,11 +118,15 @@ class CodeView(Horizontal):
         files: list[SnapshotFile] = []
         root = ""
         if self.snapshot_id is not None:
-            with open_store(self.store_path, readonly=True) as store:
-                info = snapshots.snapshot_info(store.conn, self.snapshot_id)
-                if info is not None:
-                    files = snapshots.snapshot_files(store.conn, self.snapshot_id)
-                    root = info.root
+            try:
+                with open_store(self.store_path, readonly=True) as store:
+                    info = snapshots.snapshot_info(store.conn, self.snapshot_id)
+                    if info is not None:
+                        files = snapshots.snapshot_files(store.conn, self.snapshot_id)
+                        root = info.root
+            except (RuntuiError, sqlite3.Error) as exc:
+                self.app.call_from_thread(self._set_path, Text(f"cannot read the snapshot: {exc}"))
+                return
         self.app.call_from_thread(self._show_files, files, root)
 
     def _show_files(self, files: list[SnapshotFile], root: str) -> None:
@@ -134,7 +140,9 @@ class CodeView(Horizontal):
         tree.root.expand()
         if files:
             total = human_size(sum(f.size for f in files))
-            self._set_path(Text(f"{len(files):,} files, {total}, from {plain(root)}"))
+            self._set_path(
+                Text(f"{len(files):,} files, {total}, from {plain(short_path(Path(root)))}")
+            )
         elif self.git_diff:
             self._set_path(Text("no code snapshot; the uncommitted git changes were kept"))
         else:
@@ -157,12 +165,17 @@ class CodeView(Horizontal):
     @work(thread=True, exclusive=True, group="code-file")
     def _read_file(self, f: SnapshotFile) -> None:
         assert f.hash is not None
-        with open_store(self.store_path, readonly=True) as store:
-            blob = snapshots.read_blob(store.conn, f.hash)
-        if blob is None:
+        try:
+            with open_store(self.store_path, readonly=True) as store:
+                blob = snapshots.read_blob(store.conn, f.hash)
+            data = None if blob is None else zlib.decompress(blob)
+        except (RuntuiError, sqlite3.Error, zlib.error) as exc:
+            message = Text(f"{plain(f.path)} · cannot read: {plain(str(exc))}")
+            self.app.call_from_thread(self._set_path, message)
+            return
+        if data is None:
             self.app.call_from_thread(self._set_path, Text(f"{plain(f.path)} · content missing"))
             return
-        data = zlib.decompress(blob)
         cut = len(data) > MAX_VIEW_BYTES
         text = viewable_text(data[:MAX_VIEW_BYTES])
         self.app.call_from_thread(self._show_text, f.path, text, len(data) if cut else None)

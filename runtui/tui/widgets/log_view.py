@@ -36,7 +36,7 @@ from textual.widgets import Input, Log, Static
 
 from runtui.services.logs import LogFollower, read_tail
 from runtui.services.textsafe import display_line, plain
-from runtui.tui.widgets.units import human_size
+from runtui.tui.widgets.units import human_size, short_path
 
 TAIL_LINES = 5_000
 MAX_LINES = 50_000
@@ -129,10 +129,10 @@ class LogView(Vertical):
         path = self.log_path
         try:
             size = path.stat().st_size
+            lines = read_tail(path, TAIL_LINES)
         except OSError:
             self.app.call_from_thread(self._show_tail, None, [], 0)
             return
-        lines = read_tail(path, TAIL_LINES)
         follower = LogFollower(path, from_end=True)
         self.app.call_from_thread(self._show_tail, follower, lines, size)
 
@@ -161,7 +161,7 @@ class LogView(Vertical):
         parts.append("following" if self.log.auto_scroll else "not following (f)")
         if self._search_note:
             parts.append(self._search_note)
-        parts.append(str(self.log_path))
+        parts.append(short_path(self.log_path))
         self.query_one("#log-status", Static).update(Text(" · ".join(p for p in parts if p)))
 
     # -- search ----------------------------------------------------------

@@ -31,6 +31,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from runtui.errors import RuntuiError
 from runtui.services.downsample import Series, series_from_buckets, series_from_points
 from runtui.services.textsafe import plain
 from runtui.store import history
@@ -66,6 +67,7 @@ class MetricsView(Vertical):
     DEFAULT_CSS = """
     MetricsView #metrics-table { height: auto; max-height: 45%; }
     MetricsView.enlarged #metrics-table { display: none; }
+    MetricsView.no-metrics #metrics-table, MetricsView.no-metrics MetricChart { display: none; }
     MetricsView #chart-status { height: 1; padding: 0 1; color: $text-muted; }
     MetricsView #metrics-empty { padding: 1 2; color: $text-muted; }
     """
@@ -128,8 +130,11 @@ class MetricsView(Vertical):
                     table.update_cell(name, col, cell)
             else:
                 table.add_row(*cells, key=name)
+        self.set_class(not summaries, "no-metrics")
         if not summaries:
-            self.query_one("#chart-status", Static).update("no metrics were logged in this run")
+            self.query_one("#chart-status", Static).update(
+                Text("no metrics were logged in this run (run.log(name, value) adds them)")
+            )
             return
         if self.charted is None:
             self._chart(sorted(summaries)[0], conn=conn)
@@ -157,8 +162,11 @@ class MetricsView(Vertical):
 
     @work(thread=True, exclusive=True, group="metric-summaries")
     def _load_summaries(self) -> None:
-        with open_store(self.store_path, readonly=True) as store:
-            record = store.run(self.run_uuid)
+        try:
+            with open_store(self.store_path, readonly=True) as store:
+                record = store.run(self.run_uuid)
+        except (RuntuiError, sqlite3.Error):
+            return  # deleted or unreadable meanwhile: keep what is shown
         self.app.call_from_thread(self.show_summaries, record.row_id, record.summary)
 
     # -- chart -----------------------------------------------------------
@@ -205,6 +213,13 @@ class MetricsView(Vertical):
 
     @work(thread=True, exclusive=True, group="metric-chart")
     def _load_series(self, name: str, summary: MetricSummary, buckets: int, quick: bool) -> None:
+        try:
+            self._read_series(name, summary, buckets, quick)
+        except (RuntuiError, sqlite3.Error) as exc:
+            message = Text(f"{plain(name)} · cannot read its points: {exc}")
+            self.app.call_from_thread(self.query_one("#chart-status", Static).update, message)
+
+    def _read_series(self, name: str, summary: MetricSummary, buckets: int, quick: bool) -> None:
         with open_store(self.store_path, readonly=True) as store:
             conn = store.conn
             if quick:
@@ -223,8 +238,10 @@ class MetricsView(Vertical):
                 bks = history.buckets(
                     conn, self.run_row_id, key, summary.first_step, summary.last_step, buckets
                 )
-            except sqlite3.OperationalError:
-                return  # interrupted: another metric was chosen
+            except sqlite3.OperationalError as exc:
+                if "interrupt" in str(exc):
+                    return  # another metric was chosen meanwhile
+                raise
             finally:
                 with self._conn_lock:
                     self._loading_conn = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def human_size(size: int) -> str:
     """``512 B``, ``3.4 KB``, ``1.0 GB`` (powers of 1024)."""
@@ -11,3 +13,11 @@ def human_size(size: int) -> str:
             return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def short_path(path: Path) -> str:
+    """``path`` with the home folder written as ``~`` (shorter, and the same on every machine)."""
+    try:
+        return "~/" + path.relative_to(Path.home()).as_posix()
+    except ValueError:
+        return str(path)
