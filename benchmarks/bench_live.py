@@ -15,13 +15,18 @@ writer processes on the same store:
     not change;
 (c) CPU of the feed while 4 runs each log 10 points/s and print 10 lines/s,
     all 4 logs followed and all 4 runs' points watched.
+(d) the whole TUI (headless, in a fresh interpreter) showing the runs
+    table: CPU idle, and while the 4 runs above write.
 
-The baseline is the same feed driven by its ``PRAGMA data_version`` tick
-alone (no file events; what happens on a network filesystem).
+The feed's baseline is the same feed driven by its ``PRAGMA data_version``
+tick alone (no file events; what happens on a network filesystem); the
+TUI's is the same TUI with live updates stopped.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
 import subprocess
 import sys
@@ -33,7 +38,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import REPO, Row, main, temp_dir
+from benchmarks.common import REPO, RESULT_PREFIX, Row, print_table, temp_dir
 from runtui.live import ChangeFeed, Changes
 
 LATENCY_CHILD = r"""
@@ -93,9 +98,29 @@ run.finish()
 """
 
 
-def _env() -> dict[str, str]:
-    import os
+TUI_CHILD = r"""
+import asyncio, json, sys, time
+from pathlib import Path
+from runtui.tui.app import RuntuiApp
+store, seconds, live = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3] == "1"
 
+async def main():
+    app = RuntuiApp(store)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause(1.0)
+        if not live:
+            app.live.stop()
+        await pilot.pause(1.0)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    print(PREFIX + json.dumps({"cpu": 100 * cpu / wall}), flush=True)
+
+asyncio.run(main())
+"""
+
+
+def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     return env
@@ -160,22 +185,46 @@ def measure_latency(n: int, ticks_only: bool) -> dict[str, list[float]]:
     return got
 
 
+def _start_writers(store: Path, writers: int, duration: float) -> tuple[list, list[str]]:
+    """Start ``writers`` LOAD_CHILD processes (at least one, finished at once when 0)."""
+    command = [sys.executable, "-c", LOAD_CHILD, str(store), str(duration if writers else 0.5)]
+    children = [
+        subprocess.Popen(
+            command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(max(writers, 1))
+    ]
+    uuids = [c.stderr.readline().strip() for c in children]  # type: ignore[union-attr]
+    if not writers:
+        for child in children:
+            child.wait()
+    return children, uuids
+
+
+def measure_tui_cpu(seconds: float, writers: int, live: bool) -> float:
+    """CPU % of one core used by the whole TUI (headless) over ``seconds``."""
+    with temp_dir() as tmp:
+        store = tmp / "store"
+        children, _uuids = _start_writers(store, writers, seconds + 6)
+        code = f"PREFIX = {RESULT_PREFIX!r}\n" + TUI_CHILD
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(store), str(seconds), "1" if live else "0"],
+            env=_env(), capture_output=True, text=True, timeout=seconds + 120,
+        )  # fmt: skip
+        for child in children:
+            child.wait()
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX) :])["cpu"]
+    raise RuntimeError(f"TUI child failed:\n{done.stderr[-3000:]}")
+
+
 def measure_cpu(seconds: float, writers: int, ticks_only: bool) -> tuple[float, int]:
     """(CPU % of one core used by the feed, log lines delivered) over ``seconds``."""
     with temp_dir() as tmp:
         store = tmp / "store"
-        duration = seconds + 3 if writers else 0.5
-        command = [sys.executable, "-c", LOAD_CHILD, str(store), str(duration)]
-        children = [
-            subprocess.Popen(
-                command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-            )
-            for _ in range(max(writers, 1))
-        ]
-        uuids = [c.stderr.readline().strip() for c in children]  # type: ignore[union-attr]
-        if not writers:
-            for child in children:
-                child.wait()
+        duration = seconds + 3
+        children, uuids = _start_writers(store, writers, duration)
         feed = ChangeFeed(store)
         for uuid in uuids:
             feed.follow_log(uuid)
@@ -201,15 +250,16 @@ def measure_cpu(seconds: float, writers: int, ticks_only: bool) -> tuple[float, 
     return 100 * cpu / wall, lines
 
 
-def _median_max(values: list[float]) -> tuple[float, float]:
-    return (statistics.median(values) * 1000, max(values) * 1000) if values else (float("nan"),) * 2
+def _median_max(values: list[float]) -> tuple[float | None, float | None]:
+    return (statistics.median(values) * 1000, max(values) * 1000) if values else (None, None)
 
 
-def run(quick: bool) -> list[Row]:
+def feed_rows(quick: bool) -> list[Row]:
     n = 15 if quick else 150
     seconds = 2.0 if quick else 10.0
     events = measure_latency(n, ticks_only=False)
-    ticks = measure_latency(n, ticks_only=True)
+    empty: dict[str, list[float]] = {"log": [], "point": [], "run": []}
+    ticks = empty if quick else measure_latency(n, ticks_only=True)  # --quick: no baselines
     rows: list[Row] = []
     for kind, label, bar_ms in (
         ("log", "log line", 300),
@@ -220,17 +270,17 @@ def run(quick: bool) -> list[Row]:
         base_med, base_top = _median_max(ticks[kind])
         rows.append(
             Row(f"{label}: median latency (n={len(events[kind])})", med, "ms", base_med,
-                f"<= {bar_ms} ms", med <= bar_ms)
+                f"<= {bar_ms} ms", med is not None and med <= bar_ms)
         )  # fmt: skip
         rows.append(Row(f"{label}: max latency", top, "ms", base_top))
     med, top = _median_max(events["logger"])
     rows.append(Row("point through run.log (0.5 s batches): median", med, "ms"))
     rows.append(Row("point through run.log: max", top, "ms"))
     idle, _ = measure_cpu(seconds, 0, ticks_only=False)
-    idle_base, _ = measure_cpu(seconds, 0, ticks_only=True)
+    idle_base = None if quick else measure_cpu(seconds, 0, ticks_only=True)[0]
     rows.append(Row(f"idle CPU over {seconds:.0f} s", idle, "%", idle_base, "< 1 %", idle < 1))
     busy, lines = measure_cpu(seconds, 4, ticks_only=False)
-    busy_base, _ = measure_cpu(seconds, 4, ticks_only=True)
+    busy_base = None if quick else measure_cpu(seconds, 4, ticks_only=True)[0]
     rows.append(
         Row("CPU, 4 runs x (10 points/s + 10 lines/s)", busy, "%", busy_base, "< 15 %", busy < 15)
     )
@@ -238,5 +288,24 @@ def run(quick: bool) -> list[Row]:
     return rows
 
 
+def tui_rows(quick: bool) -> list[Row]:
+    seconds = 3.0 if quick else 10.0
+    idle = measure_tui_cpu(seconds, 0, live=True)
+    idle_base = None if quick else measure_tui_cpu(seconds, 0, live=False)
+    busy = measure_tui_cpu(seconds, 4, live=True)
+    busy_base = None if quick else measure_tui_cpu(seconds, 4, live=False)
+    return [
+        Row(f"TUI idle CPU over {seconds:.0f} s", idle, "%", idle_base, "< 1 %", idle < 1),
+        Row("TUI CPU, 4 runs x (10 points/s + 10 lines/s)", busy, "%", busy_base, "< 15 %",
+            busy < 15),
+    ]  # fmt: skip
+
+
 if __name__ == "__main__":
-    raise SystemExit(main(run, "live feed (bench_live)", baseline="tick only"))
+    quick = "--quick" in sys.argv[1:] or os.environ.get("RUNTUI_BENCH_QUICK") == "1"
+    suffix = " (--quick sizes)" if quick else ""
+    rows = feed_rows(quick)
+    print_table("live feed (bench_live)" + suffix, rows, baseline="tick only")
+    more = tui_rows(quick)
+    print_table("live TUI, runs table (bench_live)" + suffix, more, baseline="live off")
+    raise SystemExit(1 if any(row.ok is False for row in rows + more) else 0)
