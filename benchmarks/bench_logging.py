@@ -28,6 +28,7 @@ The children run in a scratch folder outside any git checkout, so
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -224,6 +225,24 @@ _report({{"elapsed": time.perf_counter() - t0}})
 """
 )
 
+SHORT_CHILD = (
+    _REPORT
+    + """
+import statistics, time
+import runtui
+start_run = runtui.start_run
+times = []
+for i in range({repeat} + 1):
+    t0 = time.perf_counter()
+    with start_run("short", snapshot=False, capture_output=False, store={store!r}) as run:
+        for s in range(10):
+            run.log("loss", 1.0 / (s + 1))
+    times.append(time.perf_counter() - t0)
+rec = runtui.open_store({store!r}).run(run.uuid)
+_report({{"run": statistics.median(times[1:]), "git_commit": rec.git_commit}})
+"""
+)
+
 READ_CHILD = (
     _REPORT
     + """
@@ -378,6 +397,18 @@ def run(quick: bool) -> list[Row]:
         rows.append(
             Row(f"{n_runs} runs x 5 params x 3 metrics x {run_steps} steps", t, "s", raw_t,
                 "<= 2x raw", t <= 2 * raw_t)
+        )  # fmt: skip
+        repo = work / "repo"
+        repo.mkdir()
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "x", "--allow-empty"]):
+            subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", *args], cwd=repo,
+                           capture_output=True, check=False)  # fmt: skip
+        repeat = 5 if quick else 20
+        in_git = run_python(SHORT_CHILD.format(store=str(work / "short"), repeat=repeat), cwd=repo)
+        no_git = run_python(SHORT_CHILD.format(store=str(work / "short"), repeat=repeat), cwd=work)
+        rows.append(
+            Row("a 10-point run in a git checkout (vs outside)", in_git["run"] * 1e3, "ms",
+                no_git["run"] * 1e3, "git recorded", in_git["git_commit"] is not None)
         )  # fmt: skip
         histories = 50
         reads = run_python(

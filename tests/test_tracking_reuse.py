@@ -64,3 +64,25 @@ def test_runs_in_sequence_into_a_replaced_store_all_land(
     runs = runtui.open_store(store).runs()
     assert sorted(r.summary["loss"].last for r in runs) == [2.0, 3.0]
     assert all(r.status == "completed" for r in runs)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_clean_detached_checkout_reads_clean_with_no_branch(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    (repo / "src" / "train.py").write_text("print(1)\n")
+    (repo / "notes.txt").write_text("untracked files do not make a checkout dirty\n")
+    _git(repo, "add", "src")
+    _git(repo, "commit", "-q", "-m", "first")
+    _git(repo, "checkout", "-q", "--detach")
+    monkeypatch.chdir(repo / "src")
+
+    with runtui.start_run("git", snapshot=False, capture_output=False) as run:
+        run.log("loss", 0.5)
+
+    record = runtui.open_store().run(run.uuid)
+    assert record.git_commit == _git(repo, "rev-parse", "HEAD")
+    assert (record.git_branch, record.git_dirty) == (None, False)

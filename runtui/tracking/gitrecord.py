@@ -1,11 +1,12 @@
 """Recording a new run's git commit, branch and dirty state off the critical path.
 
-Asking git costs one to four subprocesses (several milliseconds each), which
+`context.git_info` asks git four times (root, commit, branch, status), which
 ``start_run`` used to wait for: in a sweep of short runs that was more than
-logging their points. `GitRecorder` asks from a thread and queues the answer
-as an ordinary ``update`` operation, so it reaches the store with the next
-flush; ``finish`` stops services before its final flush, so a finished run
-always has it.
+logging their points. A run needs no root, and one ``git status
+--porcelain=v2 --branch`` answers the other three, so `GitRecorder` asks that
+once, from a thread, and queues the answer as an ordinary ``update``
+operation: it reaches the store with the next flush, and ``finish`` stops
+services before its final flush, so a finished run always has it.
 
 Outside any git checkout (no ``.git`` in the folder or its parents, no
 ``GIT_DIR``) git would only fail, so it is not asked at all.
@@ -16,12 +17,12 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from runtui.tracking.context import git_info
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from runtui.tracking.run import Run
+
+_GIT_TIMEOUT_S = 5.0
 
 
 def may_be_in_git(cwd: Path) -> bool:
@@ -29,6 +30,46 @@ def may_be_in_git(cwd: Path) -> bool:
     if os.environ.get("GIT_DIR"):
         return True
     return any(os.path.lexists(folder / ".git") for folder in (cwd, *cwd.parents))
+
+
+def git_state(cwd: Path) -> dict[str, Any] | None:
+    """``git_commit``, ``git_branch``, ``git_dirty`` of the checkout around ``cwd``, else None.
+
+    Same answers as `context.git_info`: no commit yet gives no commit and no
+    branch, a detached HEAD no branch; dirty means a tracked file differs from
+    HEAD (or is staged).
+    """
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT_S,
+            errors="replace",
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    headers, dirty = {}, False
+    for line in done.stdout.splitlines():
+        if line.startswith("# "):
+            key, _, value = line[2:].partition(" ")
+            headers[key] = value
+        elif line:
+            dirty = True
+    commit = headers.get("branch.oid")
+    if commit in (None, "(initial)"):  # no commit yet: git_info knows no branch either
+        return {"git_commit": None, "git_branch": None, "git_dirty": dirty}
+    branch = headers.get("branch.head")
+    return {
+        "git_commit": commit,
+        "git_branch": None if branch in (None, "(detached)") else branch,
+        "git_dirty": dirty,
+    }
 
 
 class GitRecorder:
@@ -45,13 +86,11 @@ class GitRecorder:
         return True
 
     def _record(self) -> None:
-        git = git_info(self.cwd)
-        if git.commit is None and git.branch is None and git.dirty is None:
-            return  # not a git checkout: the fields stay NULL, as they were inserted
-        fields = {"git_commit": git.commit, "git_branch": git.branch, "git_dirty": git.dirty}
-        self.run._queue({"op": "update", "uuid": self.run.uuid, "fields": fields}, soon=False)
+        fields = git_state(self.cwd)
+        if fields is not None:  # else not a checkout: the fields stay NULL, as inserted
+            self.run._queue({"op": "update", "uuid": self.run.uuid, "fields": fields}, soon=False)
 
     def stop(self) -> None:
-        """Wait for the answer (bounded by git_info's own timeouts) so finish can write it."""
+        """Wait for the answer (bounded by the git timeout) so that finish can write it."""
         if self.thread.is_alive() and self.thread is not threading.current_thread():
             self.thread.join()
