@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TextArea, Tree
 import runtui
 from runtui.services.downsample import Series
 from runtui.tui.screens.run import RunScreen
-from runtui.tui.widgets.chart import MetricChart
+from runtui.tui.widgets.chart import MetricChart, log_ticks, nice_ticks, tick_label
 from runtui.tui.widgets.log_view import LogView, SearchableLog
 from runtui.tui.widgets.metrics_view import MetricsView
 
@@ -308,3 +308,12 @@ async def test_missing_run_says_so_and_escape_still_goes_back(store: Path) -> No
         assert "cannot open run no-such-run" in text_of(app, "#run-missing")
         await pilot.press("1", "]", "escape")
         assert not isinstance(app.screen, RunScreen)
+
+
+def test_axis_ticks_are_round_numbers_with_short_labels() -> None:
+    assert [tick_label(t) for t in nice_ticks(0, 999_999)] == ["0", "200k", "400k", "600k", "800k"]
+    assert nice_ticks(3, 2995) == [500, 1000, 1500, 2000, 2500]
+    assert nice_ticks(2.0, 2.0) == [2.0]
+    # log scale: whole decades when the data spans them, else even steps
+    assert log_ticks(-3.2, 1.5) == [-3.0, -2.0, -1.0, 0.0, 1.0]
+    assert log_ticks(0.0, 1.0) == [0.0, 0.25, 0.5, 0.75, 1.0]

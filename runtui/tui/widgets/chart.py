@@ -45,6 +45,28 @@ def log_ticks(lo: float, hi: float) -> list[float]:
     return [lo + (hi - lo) * i / 4 for i in range(5)]
 
 
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """About ``count`` round tick positions (steps of 1, 2, 2.5 or 5 × 10^k) within [lo, hi]."""
+    span = hi - lo
+    if span <= 0 or not math.isfinite(span):
+        return [lo]
+    raw = span / max(1, count - 1)
+    magnitude = 10 ** math.floor(math.log10(0.6 * raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= 0.6 * raw)
+    first = math.ceil(lo / step)
+    return [round(i * step, 12) for i in range(first, math.floor(hi / step) + 1)]
+
+
+def tick_label(value: float) -> str:
+    """``750k``, ``1.5M``, ``0.25``: short labels for an x axis."""
+    magnitude = abs(value)
+    if magnitude >= 1e6:
+        return f"{value / 1e6:g}M"
+    if magnitude >= 1e4:
+        return f"{value / 1e3:g}k"
+    return f"{value:g}"
+
+
 class MetricChart(PlotextPlot):
     """The enlarged chart of one metric."""
 
@@ -113,6 +135,9 @@ class MetricChart(PlotextPlot):
             sx, sy = self._drawable([xs_base[i] for i in idx], [smooth[i] for i in idx], scale)
             if sx:
                 plt.plot(sx, sy, marker="braille", color="cyan+")
+        if raw_x:
+            ticks = nice_ticks(min(raw_x), max(raw_x))
+            plt.xticks(ticks, [tick_label(t) for t in ticks])
         if self.log_y and raw_y:
             ticks = log_ticks(min(raw_y), max(raw_y))
             plt.yticks(ticks, [f"{10**t:.3g}" for t in ticks])

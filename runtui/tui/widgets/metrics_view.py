@@ -195,7 +195,8 @@ class MetricsView(Vertical):
                 self._show_series(name, series)
                 if series.exact:
                     return
-            self._load_series(name, summary, buckets, quick=False)
+            # the scan competes for the CPU: start it once the sample is on screen
+            self.call_after_refresh(self._load_series, name, summary, buckets, False)
         else:
             self._update_status(loading=True)
             self._load_series(name, summary, buckets, quick=True)
