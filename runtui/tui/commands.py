@@ -5,6 +5,7 @@ experiment: <name>   switch the runs table to an experiment
 column: show/hide …  toggle a param or metric column
 columns: choose…     open the column chooser
 filter: edit… / clear
+open compare         the compare screen for the marked runs (or cursor run vs base)
 
 Names are user text. `Matcher.highlight` parses its argument as markup (a
 run called ``[/]`` would make hits vanish), so hits are highlighted by
@@ -99,6 +100,13 @@ class RunsCommands(Provider):
         )
         entries.append(
             ("filter: edit…", "Filter runs with the query language", screen.action_filter)
+        )
+        entries.append(
+            (
+                "open compare",
+                "Compare the marked runs, or the cursor run with the base (b)",
+                screen.action_compare,
+            )
         )
         if screen.source.view.filter:
             entries.append(("filter: clear", "Show every run again", screen.action_clear_filter))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Center, VerticalScroll
@@ -40,22 +39,23 @@ class EmptyScreen(Screen[None]):
             yield Static(self._body(), id="empty-body")
         yield Footer()
 
-    def _body(self) -> Group:
-        store = render.safe(str(self.store_path), style="bold")
-        return Group(
-            Text("No runs yet", style="bold"),
-            Text.assemble("\nThe store ", store, " is empty. Log a first run from Python:\n"),
-            Text("\n".join("    " + line for line in FIRST_RUN.splitlines()), style="bold"),
-            Text("\nor record any command as a run (its output, exit code and code snapshot):\n"),
-            Text("    runtui run -- python train.py", style="bold"),
-            Text("\nOr explore a demo store with live runs first:\n"),
-            Text("    runtui demo", style="bold"),
-            Text(
-                "\nThis screen switches to your runs as soon as one is logged here. "
-                "Press q to quit.",
-                style="dim",
-            ),
+    def _body(self) -> Text:
+        body = Text()
+        body.append("No runs yet\n\n", style="bold")
+        body.append("The store ")
+        body.append_text(render.safe(str(self.store_path), style="bold"))
+        body.append(" is empty. Log a first run from Python:\n\n")
+        for line in FIRST_RUN.splitlines():
+            body.append(f"    {line}\n", style="bold")
+        body.append("\nor record any command as a run (output, exit code, code snapshot):\n\n")
+        body.append("    runtui run -- python train.py\n", style="bold")
+        body.append("\nOr explore a demo store with live runs first:\n\n")
+        body.append("    runtui demo\n", style="bold")
+        body.append(
+            "\nThis screen turns into your runs as soon as one is logged here. q quits.",
+            style="dim",
         )
+        return body
 
     def on_mount(self) -> None:
         self.set_interval(POLL_S, self._check)

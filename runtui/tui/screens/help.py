@@ -68,7 +68,7 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: Mapping[str, ActiveBinding]) -> None:
         super().__init__()
-        self._bindings = dict(bindings)
+        self._listed = dict(bindings)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
@@ -77,10 +77,10 @@ class HelpScreen(ModalScreen[None]):
     def _body(self) -> Text:
         display = {
             key: self.app.get_key_display(Binding(key, active.binding.action))
-            for key, active in self._bindings.items()
+            for key, active in self._listed.items()
         }
         body = Text()
-        for title, rows in describe_bindings(self._bindings, display):
+        for title, rows in describe_bindings(self._listed, display):
             body.append(f"{title}\n", style="bold underline")
             width = max(len(keys) for keys, _ in rows)
             for keys, description in rows:

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Static
 
 from runtui.errors import QueryError
 from runtui.store.reader import Store
+from runtui.store.records import RunRecord
 from runtui.tui import columns as cols
 from runtui.tui import render, settings
 from runtui.tui.live import LiveBadge, RunsChanged
@@ -30,8 +31,10 @@ from runtui.tui.widgets.column_chooser import ColumnChoice, ColumnChooser
 from runtui.tui.widgets.experiments import ExperimentList
 from runtui.tui.widgets.filter_bar import FilterBar
 from runtui.tui.widgets.runs_table import RunsTable
+from runtui.tui.widgets.status_line import StatusLine
 
 TICK_S = 1.0
+AGES_EVERY = 30  # ticks between redraws of every visible row ("5m ago" moving on)
 
 
 class MainScreen(Screen[None]):
@@ -40,6 +43,8 @@ class MainScreen(Screen[None]):
         Binding("c", "columns", "Columns", id="main.columns"),
         Binding("escape", "clear_filter", "Clear filter", id="main.clear_filter"),
         Binding("e", "focus_experiments", "Experiments", show=False, id="main.experiments"),
+        Binding("d", "compare", "Compare", id="main.compare"),
+        Binding("b", "set_base", "Set base", show=False, id="main.base"),
     ]
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
@@ -49,6 +54,9 @@ class MainScreen(Screen[None]):
         self.source = RunSource(store)
         self.ui = settings.load(store.path)
         self._filter_before_edit = ""
+        self._ticks = 0
+        self._had_filter = False
+        self.base: RunRecord | None = None  # `b`: what `d` compares the cursor run with
 
     # -- layout -----------------------------------------------------------
 
@@ -59,7 +67,7 @@ class MainScreen(Screen[None]):
                 yield Static("Experiments", classes="pane-title")
                 yield ExperimentList(id="experiments")
             with Vertical(id="runs-pane"):
-                yield Static("", id="view-status")
+                yield StatusLine(id="view-status")
                 yield RunsTable(
                     self.source,
                     clock=self.clock,
@@ -150,8 +158,13 @@ class MainScreen(Screen[None]):
         line.append(" ▼" if view.descending else " ▲", style="dim")
         if self.table.marked:
             line.append(f" · {len(self.table.marked)} marked", style="bold")
-        self.query_one("#view-status", Static).update(line)
-        self.refresh_bindings()
+        if self.base is not None:
+            line.append(" · base ", style="dim")
+            line.append_text(render.safe(self.base.name, style="bold"))
+        self.query_one("#view-status", StatusLine).text = line
+        if bool(view.filter) != self._had_filter:  # "esc Clear filter" comes or goes
+            self._had_filter = bool(view.filter)
+            self.refresh_bindings()
 
     def refresh_experiments(self) -> None:
         self.query_one(ExperimentList).show_experiments(
@@ -159,12 +172,17 @@ class MainScreen(Screen[None]):
         )
 
     def _tick(self) -> None:
-        """Keep durations of running runs current; costs nothing when none is on screen."""
+        """Keep durations of running runs current, and every minute the relative times."""
+        self._ticks += 1
         table = self.table
+        if self._ticks % AGES_EVERY == 0:
+            table.forget_drawn()
+            return
         top = int(table.scroll_y)
         visible = self.source.records(top, top + table.size.height)
-        if any(r.status == "running" for r in visible):
-            table.refresh()
+        running = [r.row_id for r in visible if r.status == "running"]
+        if running:
+            table.forget_drawn(running)
 
     # -- events -----------------------------------------------------------
 
@@ -262,6 +280,48 @@ class MainScreen(Screen[None]):
         else:
             shown.append(name)
         self.set_columns(params, metrics)
+
+    def action_compare(self) -> None:
+        """Compare the marked runs (2-8, oldest first), or the cursor run with the base."""
+        from runtui.tui.screens.compare import CompareScreen
+        from runtui.tui.widgets.compare_runs import MAX_RUNS
+
+        marked = self.table.marked
+        if marked:
+            if not 2 <= len(marked) <= MAX_RUNS:
+                self.notify(
+                    f"{len(marked)} run{'s' if len(marked) != 1 else ''} marked: "
+                    f"compare takes 2 to {MAX_RUNS} (space marks or unmarks a run).",
+                    severity="warning",
+                )
+                return
+            runs = sorted((self.store.run(uuid) for uuid in marked), key=lambda r: r.started_at)
+            uuids = [r.uuid for r in runs]
+        else:
+            current = self.table.current_record()
+            if self.base is None or current is None or current.uuid == self.base.uuid:
+                self.notify(
+                    "Mark 2 to 8 runs with space, or set a base run with b and move to "
+                    "another run, then press d to compare.",
+                    severity="warning",
+                )
+                return
+            uuids = [self.base.uuid, current.uuid]
+        self.app.push_screen(CompareScreen(self.store.path, uuids, clock=self.clock))
+
+    def action_set_base(self) -> None:
+        """Make the cursor run the base that `d` compares with (again on it: unset)."""
+        current = self.table.current_record()
+        if current is None:
+            return
+        if self.base is not None and self.base.uuid == current.uuid:
+            self.base = None
+            self.notify("Base cleared.")
+        else:
+            self.base = current
+            name = render.safe(current.name).plain
+            self.notify(f"Base: {name}. Move to another run and press d to compare.", markup=False)
+        self._update_status()
 
     def switch_experiment(self, experiment: str | None) -> None:
         self.query_one(ExperimentList).select_name(experiment)

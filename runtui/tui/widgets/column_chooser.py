@@ -25,6 +25,15 @@ class ColumnChoice:
     metrics: list[str] | None
 
 
+class ChoiceList(SelectionList[str]):
+    """A selection list that also moves with j/k."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+
 class ColumnChooser(ModalScreen[ColumnChoice | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "apply", "Apply", priority=True, id="columns.apply"),
@@ -54,13 +63,13 @@ class ColumnChooser(ModalScreen[ColumnChoice | None]):
             with Horizontal():
                 with Vertical():
                     yield Static("Params", classes="chooser-heading")
-                    yield SelectionList[str](
+                    yield ChoiceList(
                         *(self._item(s, s.name in self._shown_params) for s in self._params),
                         id="chooser-params",
                     )
                 with Vertical():
                     yield Static("Metrics", classes="chooser-heading")
-                    yield SelectionList[str](
+                    yield ChoiceList(
                         *(self._item(s, s.name in self._shown_metrics) for s in self._metrics),
                         id="chooser-metrics",
                     )
@@ -75,6 +84,9 @@ class ColumnChooser(ModalScreen[ColumnChoice | None]):
         return Selection(prompt, stats.name, shown)
 
     def on_mount(self) -> None:
+        for selection in self.query(SelectionList):
+            if selection.option_count:
+                selection.highlighted = 0
         first = "#chooser-params" if self._params else "#chooser-metrics"
         self.query_one(first, SelectionList).focus()
 

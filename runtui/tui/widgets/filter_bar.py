@@ -72,8 +72,8 @@ class FilterBar(Vertical):
         """Show where the query is wrong (None clears)."""
         label = self.query_one("#filter-error", Static)
         if error is None:
-            label.update("")
-            label.display = False
+            if label.display:
+                label.display = False
             return
         caret = " " * (len(PROMPT) + 1 + max(0, error.position))
         text = Text(caret + "^ ", style="bold")

@@ -23,7 +23,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -126,6 +126,9 @@ class RunsTable(ScrollView, can_focus=True):
         self.empty_text = empty_text
         self.marked: set[str] = set()
         self._offsets: list[int] = []
+        self._cells: dict[int, list[Segment]] = {}  # row id -> drawn cells, before row styles
+        self._drawn_context: CellContext | None = None
+        self._paint: dict[str, Style] = {}
         self._layout_columns()
 
     # -- data -------------------------------------------------------------
@@ -134,7 +137,10 @@ class RunsTable(ScrollView, can_focus=True):
         """Replace the columns, keeping the column cursor on the same column if it remains."""
         keys = [c.key for c in self.columns]
         current = keys[self.current_column] if self.columns else None
+        if [(c.key, c.width) for c in columns] == [(c.key, c.width) for c in self.columns]:
+            return
         self.columns = list(columns)
+        self.forget_drawn()
         self._layout_columns()
         new_keys = [c.key for c in self.columns]
         index = new_keys.index(current) if current in new_keys else 0
@@ -149,6 +155,7 @@ class RunsTable(ScrollView, can_focus=True):
         contains it, the cursor stays at the same height.
         """
         position = self.source.position(keep) if keep is not None else None
+        self.forget_drawn()
         self.virtual_size = Size(self._total_width(), len(self.source) + 1)
         if position is not None:
             self.cursor = position
@@ -223,9 +230,21 @@ class RunsTable(ScrollView, can_focus=True):
 
     # -- drawing ----------------------------------------------------------
 
+    def forget_drawn(self, row_ids: Sequence[int] | None = None) -> None:
+        """Redraw these rows (default: all) on the next paint, e.g. because time passed."""
+        self._drawn_context = None  # read the clock and the theme again
+        if row_ids is None:
+            self._cells.clear()
+        else:
+            for row_id in row_ids:
+                self._cells.pop(row_id, None)
+        self.refresh()
+
     def _cell_context(self) -> CellContext:
+        if self._drawn_context is not None:
+            return self._drawn_context
         variables = self.app.theme_variables
-        return CellContext(
+        self._drawn_context = CellContext(
             now=self.clock(),
             status_styles={
                 "running": f"bold {variables.get('primary', 'blue')}",
@@ -236,49 +255,65 @@ class RunsTable(ScrollView, can_focus=True):
             },
             spark_style=variables.get("accent", ""),
         )
+        return self._drawn_context
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Resolve the styles once per paint (each lookup walks the DOM)."""
+        get = self.get_component_rich_style
+        base = self.rich_style
+        self._paint = {
+            "base": base,
+            "header": base + get("runs-table--header"),
+            "current": get("runs-table--header-current"),
+            "cursor": get("runs-table--cursor"),
+            "marked": get("runs-table--marked"),
+            "empty": base + get("runs-table--empty"),
+        }
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         scroll_x = int(self.scroll_x)
+        base = self._paint["base"]
         if y == 0:
-            return self._header_strip().crop_extend(scroll_x, scroll_x + width, None)
+            return self._header_strip().crop_extend(scroll_x, scroll_x + width, base)
         index = int(self.scroll_y) + y - 1
         if not len(self.source):
             if y == 2:
-                style = self.get_component_rich_style("runs-table--empty")
-                return Strip([Segment(f"  {self.empty_text}", style)]).extend_cell_length(width)
-            return Strip.blank(width)
+                text = Strip([Segment(f"  {self.empty_text}", self._paint["empty"])])
+                return text.crop_extend(0, width, base)
+            return Strip.blank(width, base)
         record = self.source.record(index)
         if record is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         strip = self._row_strip(record, index)
         return strip.crop_extend(scroll_x, scroll_x + width, self._row_base_style(index, record))
 
     def _row_base_style(self, index: int, record: RunRecord) -> Style:
-        style = self.rich_style
+        style = self._paint["base"]
         if record.uuid in self.marked:
-            style += self.get_component_rich_style("runs-table--marked")
+            style += self._paint["marked"]
         if index == self.cursor:
-            style += self.get_component_rich_style("runs-table--cursor")
+            style += self._paint["cursor"]
         return style
 
     def _row_strip(self, record: RunRecord, index: int) -> Strip:
-        context = self._cell_context()
-        line = Text(no_wrap=True)
+        cells = self._cells.get(record.row_id)
+        if cells is None:
+            context = self._cell_context()
+            line = Text(no_wrap=True)
+            for i, column in enumerate(self.columns):
+                if i:
+                    line.append(" " * GAP)
+                cell = column.cell(record, context)
+                line.append_text(render.fit(cell, column.width, column.justify))
+            cells = self._cells[record.row_id] = list(line.render(self.app.console))
         marked = record.uuid in self.marked
-        line.append(MARK if marked else " ", style="bold" if marked else "")
-        line.append(" " * (GUTTER - 1))
-        for i, column in enumerate(self.columns):
-            if i:
-                line.append(" " * GAP)
-            line.append_text(render.fit(column.cell(record, context), column.width, column.justify))
-        segments = list(line.render(self.app.console))
-        base = self._row_base_style(index, record)
-        return Strip(Segment.apply_style(segments, base))
+        gutter = Segment(f"{MARK if marked else ' '}{' ' * (GUTTER - 1)}")
+        return Strip(Segment.apply_style([gutter, *cells], self._row_base_style(index, record)))
 
     def _header_strip(self) -> Strip:
-        base = self.rich_style + self.get_component_rich_style("runs-table--header")
-        current = self.get_component_rich_style("runs-table--header-current")
+        base, current = self._paint["header"], self._paint["current"]
         view = self.source.view
         segments = [Segment(" " * GUTTER, base)]
         for i, column in enumerate(self.columns):
@@ -360,7 +395,7 @@ class RunsTable(ScrollView, can_focus=True):
                 return i
         return None
 
-    async def _on_click(self, event: events.Click) -> None:
+    async def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
             return
@@ -381,6 +416,9 @@ class RunsTable(ScrollView, can_focus=True):
             else:
                 self.cursor = index
         event.stop()
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.forget_drawn())
 
     def on_focus(self) -> None:
         self.refresh()
