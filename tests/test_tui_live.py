@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,10 +11,15 @@ from pathlib import Path
 import pytest
 from live_writer import Writer, writers
 from textual.pilot import Pilot
+from textual.widgets import Static
 
+from runtui.store import location
 from runtui.tui.app import RuntuiApp
 from runtui.tui.live import LiveBadge
 from runtui.tui.screens.main import MainScreen
+from runtui.tui.screens.run import RunScreen
+from runtui.tui.widgets.log_view import LogView
+from runtui.tui.widgets.metrics_view import MetricsView
 
 SIZE = (120, 30)
 
@@ -98,3 +104,76 @@ async def test_pause_holds_updates_back_and_says_so(
         await pilot.press("p")
         assert not badge.display
         await until(pilot, lambda: names(screen) == ["held", "first"])
+
+
+async def open_run(pilot: Pilot, name: str) -> RunScreen:
+    """Open a run from the main screen, as a user would (cursor on it, enter)."""
+    screen = pilot.app.screen
+    assert isinstance(screen, MainScreen)
+    position = names(screen).index(name)
+    screen.table.cursor = position
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, RunScreen))
+    run_screen = pilot.app.screen
+    assert isinstance(run_screen, RunScreen)
+    return run_screen
+
+
+def log_lines(screen: RunScreen) -> list[str]:
+    return list(screen.query_one(LogView).log.lines)
+
+
+def log_status(screen: RunScreen) -> str:
+    return str(screen.query_one("#log-status", Static).content)
+
+
+async def test_logs_tab_follows_new_lines_and_counts_them_when_scrolled_up(
+    start_writer: Callable[..., Writer], store_dir: Path
+) -> None:
+    writer = start_writer("talker")
+    writer.send(*(f"print early {i}" for i in range(60)))
+    app = RuntuiApp(store_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = await open_run(pilot, "talker")
+        await pilot.press("2")
+        await until(pilot, lambda: log_lines(screen)[-1:] == ["early 59"])
+
+        writer.send("print \x1b]0;title\x07hello from training")
+        await until(pilot, lambda: log_lines(screen)[-1:] == ["hello from training"])
+        log = screen.query_one(LogView).log
+        assert log.is_vertical_scroll_end  # followed
+
+        await pilot.press("pageup")
+        writer.send("print below 1", "print below 2")
+        await until(pilot, lambda: "2 new lines below" in log_status(screen))
+        assert not log.is_vertical_scroll_end
+        await pilot.press("G")
+        assert log.is_vertical_scroll_end
+        assert "new lines" not in log_status(screen)
+
+        log_file = location.log_path(store_dir, writer.uuid)
+        replacement = log_file.with_suffix(".new")
+        replacement.write_text("rotated 1\nrotated 2\n")
+        os.replace(replacement, log_file)
+        await until(pilot, lambda: log_lines(screen) == ["rotated 1", "rotated 2"])
+
+
+async def test_metrics_and_header_follow_the_run(
+    start_writer: Callable[..., Writer], store_dir: Path
+) -> None:
+    writer = start_writer("learner")
+    writer.send("log loss 1.0")
+    app = RuntuiApp(store_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = await open_run(pilot, "learner")
+        metrics = screen.query_one(MetricsView)
+        await until(pilot, lambda: "loss" in metrics.summaries)
+        writer.send("log loss 0.5", "log loss 0.25")
+        await until(pilot, lambda: metrics.summaries["loss"].count == 3)
+        assert metrics.summaries["loss"].last == 0.25
+        await asyncio.to_thread(writer.finish)
+        await until(
+            pilot, lambda: screen.record is not None and screen.record.status == "completed"
+        )

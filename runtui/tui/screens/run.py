@@ -11,8 +11,10 @@ failed run's full error, ``escape`` closes what is open inside the tab (an
 enlarged chart, the log search) and otherwise goes back.
 
 `reload_run` re-reads the record (status, duration, error, params,
-summaries) and `append_lines` adds captured output: a live-update feed
-calls them when the run changes.
+summaries) and `append_lines` adds captured output. With the app's live
+updates (`runtui.tui.live`), the screen follows the run by itself: the
+header on `RunsChanged`, the Metrics tab on `PointsAdded`, the Logs tab on
+`LogLinesAdded`.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from runtui.errors import RuntuiError
 from runtui.store.reader import Store, open_store
 from runtui.store.records import RunRecord
+from runtui.tui.live import LiveBadge, LiveUpdates, LogLinesAdded, PointsAdded, RunsChanged
 from runtui.tui.widgets.artifacts_view import ArtifactsView
 from runtui.tui.widgets.code_view import CodeView
 from runtui.tui.widgets.env_view import EnvView
-from runtui.tui.widgets.log_view import LogView
+from runtui.tui.widgets.log_view import TAIL_LINES, LogView
 from runtui.tui.widgets.metrics_view import MetricsView
 from runtui.tui.widgets.params_view import ParamsView
 from runtui.tui.widgets.run_header import RunHeader
@@ -100,6 +103,7 @@ class RunScreen(Screen[None]):
                     if tab == "metrics":
                         yield MetricsView(self.store_path, self.run_uuid, id="metrics-view")
         yield Footer()
+        yield LiveBadge()
 
     def on_mount(self) -> None:
         record = self.record
@@ -111,8 +115,13 @@ class RunScreen(Screen[None]):
         if record.status == "running":
             self.set_interval(1.0, self._tick)
         self.query_one("#metrics-table").focus()
+        if (live := self._live()) is not None:
+            live.watch_points(self.run_uuid, {n: s.last_step for n, s in record.summary.items()})
 
     def on_unmount(self) -> None:
+        if (live := self._live()) is not None:
+            live.unwatch_points(self.run_uuid)
+            live.unfollow_log(self.run_uuid)
         if self.store is not None:
             self.store.close()
 
@@ -143,6 +152,8 @@ class RunScreen(Screen[None]):
             logs = LogView(store.log_path(record), id="log-view")
             await pane.mount(logs)
             logs.load()
+            if (live := self._live()) is not None:
+                live.follow_log(self.run_uuid, TAIL_LINES)
         elif pane.id == "params":
             params = ParamsView(id="params-view")
             await pane.mount(params)
@@ -180,6 +191,27 @@ class RunScreen(Screen[None]):
                 widget.focus()
 
     # -- live updates ----------------------------------------------------
+
+    def _live(self) -> LiveUpdates | None:
+        live = getattr(self.app, "live", None)
+        return live if isinstance(live, LiveUpdates) else None
+
+    def on_runs_changed(self, event: RunsChanged) -> None:
+        """Live: the run's status, heartbeat, params or summaries changed."""
+        record = next((r for r in event.changed if r.uuid == self.run_uuid), None)
+        if record is not None and self.record is not None:
+            self._show_record(record)
+            for params in self.query(ParamsView):
+                params.show(record.params, record.tags)
+
+    def on_points_added(self, event: PointsAdded) -> None:
+        if event.run_uuid == self.run_uuid and self.record is not None:
+            self.query_one(MetricsView).refresh_metrics()
+
+    def on_log_lines_added(self, event: LogLinesAdded) -> None:
+        if event.run_uuid == self.run_uuid:
+            for logs in self.query(LogView):
+                logs.show_live(event.lines, event.reset)
 
     def reload_run(self) -> None:
         """Re-read the run (status, error, params, metric summaries) after it changed."""

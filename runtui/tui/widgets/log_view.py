@@ -103,6 +103,11 @@ class LogView(Vertical):
         self.loaded = False
         self._source = ""
         self._search_note = ""
+        self._live = False  # a live feed delivers the lines (its first update carries the tail)
+        self._unseen = 0  # live lines that arrived below a view scrolled up
+
+    def on_mount(self) -> None:
+        self.watch(self.log, "scroll_y", self._scrolled, init=False)
 
     def compose(self) -> ComposeResult:
         yield Static(id="log-status", markup=False)
@@ -144,8 +149,9 @@ class LogView(Vertical):
             self._source = f"last {len(lines):,} lines of {human_size(size)}"
         else:
             self._source = f"{len(lines):,} lines, {human_size(size)}"
-        self.append_lines(lines)
-        self.log.scroll_end(animate=False, immediate=True)
+        if not self._live:
+            self.append_lines(lines)
+            self.log.scroll_end(animate=False, immediate=True)
         self._update_status()
 
     def append_lines(self, lines: Iterable[str]) -> None:
@@ -154,11 +160,40 @@ class LogView(Vertical):
         if safe:
             self.log.write_lines(safe)
 
+    def show_live(self, lines: list[str], reset: bool) -> None:
+        """Live: lines written since; ``reset`` replaces what is shown (the feed's first
+        update, or the file was truncated or replaced).
+
+        The view follows while it is at the bottom; scrolled up, it stays put
+        and counts the new lines below until ``G`` (or scrolling down) returns.
+        """
+        log = self.log
+        if reset:
+            self._live = True
+            log.clear()
+            self._unseen = 0
+        at_end = log.is_vertical_scroll_end
+        self.append_lines(lines)
+        if log.auto_scroll and (at_end or reset):
+            log.scroll_end(animate=False, immediate=True)
+        else:
+            self._unseen += len(lines)
+        self._update_status()
+
+    def _scrolled(self) -> None:
+        if self._unseen and self.log.is_vertical_scroll_end:
+            self._unseen = 0
+            self._update_status()
+
     # -- status ----------------------------------------------------------
 
     def _update_status(self, note: str = "") -> None:
         parts = [note or self._source]
-        parts.append("following" if self.log.auto_scroll else "not following (f)")
+        if self._unseen:
+            plural = "s" if self._unseen != 1 else ""
+            parts.append(f"{self._unseen:,} new line{plural} below (G: follow)")
+        else:
+            parts.append("following" if self.log.auto_scroll else "not following (f)")
         if self._search_note:
             parts.append(self._search_note)
         parts.append(short_path(self.log_path))
@@ -242,6 +277,7 @@ class LogView(Vertical):
         self._update_status()
 
     def action_to_end(self) -> None:
+        self._unseen = 0
         self.log.auto_scroll = True
         self.log.scroll_end(animate=False, immediate=True)
         self._update_status()
