@@ -15,8 +15,11 @@ writer processes on the same store:
     not change;
 (c) CPU of the feed while 4 runs each log 10 points/s and print 10 lines/s,
     all 4 logs followed and all 4 runs' points watched.
-(d) the whole TUI (headless, in a fresh interpreter) showing the runs
-    table: CPU idle, and while the 4 runs above write.
+(d) the whole TUI (headless, in a fresh interpreter): the latency of (a)
+    measured on screen (a stamped line in the Logs tab's widget, a stamped
+    point in the Metrics tab's summaries, a new run in the runs table under
+    the run screen), and its CPU showing the runs table, idle and while the
+    4 runs above write.
 
 The feed's baseline is the same feed driven by its ``PRAGMA data_version``
 tick alone (no file events; what happens on a network filesystem); the
@@ -120,6 +123,51 @@ asyncio.run(main())
 """
 
 
+TUI_LATENCY_CHILD = r"""
+import asyncio, json, sys, time
+from pathlib import Path
+from runtui.tui.app import RuntuiApp
+from runtui.tui.screens.run import RunScreen
+from runtui.tui.widgets.log_view import LogView
+from runtui.tui.widgets.metrics_view import MetricsView
+store, uuid, seconds = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+
+async def main():
+    got = {"log": [], "point": [], "run": []}
+    app = RuntuiApp(store)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause(0.5)
+        table = app.screen.source
+        app.push_screen(RunScreen(store, uuid))
+        await pilot.pause(0.5)
+        await pilot.press("2")
+        await pilot.pause(0.5)
+        log = app.screen.query_one(LogView).log
+        metrics = app.screen.query_one(MetricsView)
+        seen_lines, seen_count, seen_runs = len(log.lines), 0, set()
+        print("ready", flush=True)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            await asyncio.sleep(0.005)
+            now = time.time()
+            lines = log.lines
+            got["log"].extend(now - float(t[2:]) for t in lines[seen_lines:] if t.startswith("t="))
+            seen_lines = len(lines)
+            stamp = metrics.summaries.get("stamp")
+            if stamp is not None and stamp.count != seen_count:
+                got["point"].append(now - stamp.last)
+                seen_count = stamp.count
+            if len(table) != len(seen_runs) + 1:
+                for record in table.records(0, len(table)):
+                    if record.name.startswith("new-") and record.uuid not in seen_runs:
+                        got["run"].append(now - record.started_at)
+                        seen_runs.add(record.uuid)
+    print(PREFIX + json.dumps(got), flush=True)
+
+asyncio.run(main())
+"""
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
@@ -183,6 +231,34 @@ def measure_latency(n: int, ticks_only: bool) -> dict[str, list[float]]:
         feed.close()
         child.wait()
     return got
+
+
+def measure_tui_latency(n: int) -> dict[str, list[float]]:
+    """Latencies from the writer to the TUI's widgets (the Logs tab of the target run open)."""
+    with temp_dir() as tmp:
+        store = tmp / "store"
+        writer = subprocess.Popen(
+            [sys.executable, "-c", LATENCY_CHILD, str(store), str(n), "0"],
+            env=_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert writer.stdout is not None and writer.stdin is not None
+        uuid = writer.stdout.readline().strip()
+        code = f"PREFIX = {RESULT_PREFIX!r}\n" + TUI_LATENCY_CHILD
+        tui = subprocess.Popen(
+            [sys.executable, "-c", code, str(store), uuid, str(n * 0.15 + 2)],
+            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert tui.stdout is not None
+        if tui.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"TUI child failed:\n{tui.communicate()[1][-3000:]}")
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+        writer.wait()
+        out, err = tui.communicate(timeout=n + 60)
+    for line in reversed(out.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX) :])
+    raise RuntimeError(f"TUI child failed:\n{err[-3000:]}")
 
 
 def _start_writers(store: Path, writers: int, duration: float) -> tuple[list, list[str]]:
@@ -290,11 +366,25 @@ def feed_rows(quick: bool) -> list[Row]:
 
 def tui_rows(quick: bool) -> list[Row]:
     seconds = 3.0 if quick else 10.0
+    latency = measure_tui_latency(15 if quick else 150)
+    rows: list[Row] = []
+    for kind, label, bar_ms in (
+        ("log", "log line in the Logs tab", 300),
+        ("point", "point in the Metrics tab (from commit)", 300),
+        ("run", "new run in the runs table (from commit)", 1000),
+    ):
+        med, top = _median_max(latency[kind])
+        rows.append(
+            Row(f"{label}: median (n={len(latency[kind])})", med, "ms", None, f"<= {bar_ms} ms",
+                med is not None and med <= bar_ms)
+        )  # fmt: skip
+        rows.append(Row(f"{label}: max", top, "ms"))
     idle = measure_tui_cpu(seconds, 0, live=True)
     idle_base = None if quick else measure_tui_cpu(seconds, 0, live=False)
     busy = measure_tui_cpu(seconds, 4, live=True)
     busy_base = None if quick else measure_tui_cpu(seconds, 4, live=False)
     return [
+        *rows,
         Row(f"TUI idle CPU over {seconds:.0f} s", idle, "%", idle_base, "< 1 %", idle < 1),
         Row("TUI CPU, 4 runs x (10 points/s + 10 lines/s)", busy, "%", busy_base, "< 15 %",
             busy < 15),
@@ -307,5 +397,5 @@ if __name__ == "__main__":
     rows = feed_rows(quick)
     print_table("live feed (bench_live)" + suffix, rows, baseline="tick only")
     more = tui_rows(quick)
-    print_table("live TUI, runs table (bench_live)" + suffix, more, baseline="live off")
+    print_table("live TUI (bench_live)" + suffix, more, baseline="live off")
     raise SystemExit(1 if any(row.ok is False for row in rows + more) else 0)

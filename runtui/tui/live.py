@@ -6,8 +6,9 @@ changed). What the feed finds is merged into one pending `Changes` and
 handed to the UI thread once per burst, then posted to every screen as:
 
 * `RunsChanged` — runs created, changed (status, summaries, heartbeat) or
-  deleted; at most every `RUNS_INTERVAL_S` so a busy store does not repaint
-  the runs table more than twice a second;
+  deleted; changes alone at most every `RUNS_INTERVAL_S`, so a busy store
+  does not repaint the runs table more than twice a second (new and deleted
+  runs go at once);
 * `PointsAdded` — new points of a run whose metrics a screen watches;
 * `LogLinesAdded` — new lines of a followed log (``reset``: clear first).
 
@@ -195,7 +196,7 @@ class LiveUpdates:
         if not (held.new_runs or held.changed_runs or held.removed_runs):
             return
         wait = RUNS_INTERVAL_S - (time.monotonic() - self._runs_posted_at)
-        if wait > 0 and not force_runs:
+        if wait > 0 and not (force_runs or held.new_runs or held.removed_runs):
             if not self._runs_timer:
                 self._runs_timer = True
                 self.app.set_timer(wait, self._runs_due)
