@@ -29,6 +29,8 @@ Indexes, and the read each one serves:
 * ``params_by_key`` / ``tags_by_key`` — filters such as ``lr>=1e-4`` or
   ``tags.team=nlp`` across many runs.
 * ``snapshot_files_by_hash`` — ``gc`` finding blobs no snapshot uses.
+* ``summary_by_key`` — filters on a metric's last/min/max/count across runs
+  (covering, so the spark JSON is never read for a filter).
 """
 
 from __future__ import annotations
@@ -157,7 +159,13 @@ CREATE TABLE snapshot_files (
 CREATE INDEX snapshot_files_by_hash ON snapshot_files(hash);
 """
 
-MIGRATIONS: list[str] = [_V1]
+# v2: filters on a metric (``metrics.val_loss<0.3``) read the summary by metric
+# instead of scanning every run's summary rows.
+_V2 = """
+CREATE INDEX summary_by_key ON metric_summary(key_id, last, min, max, count);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
