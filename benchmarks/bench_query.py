@@ -81,23 +81,6 @@ def best_time(fn: Callable[[], object], repeat: int) -> float:
     return min(times)
 
 
-def _with_metric_index(store, now: float, repeat: int) -> list[Row]:
-    """The metric filters again after adding the index the schema lacks (a proposal:
-    ``metric_summary`` has no index by key, so a metric filter reads every summary row)."""
-    store.conn.execute(
-        "CREATE INDEX metric_summary_by_key ON metric_summary(key_id, last, min, max, count)"
-    )
-    rows = []
-    for text, sql in cases(now):
-        if "metrics." in text:
-            ours = best_time(lambda text=text: store.count_runs(text), repeat)
-            plain = best_time(lambda sql=sql: store.conn.execute(sql).fetchone(), repeat)
-            rows.append(Row(f"{text}: count, with metric_summary_by_key", ours * 1000, "ms",
-                            plain * 1000))  # fmt: skip
-    store.conn.execute("DROP INDEX metric_summary_by_key")
-    return rows
-
-
 def run(quick: bool) -> list[Row]:
     import runtui
 
@@ -121,7 +104,6 @@ def run(quick: bool) -> list[Row]:
                 page = best_time(lambda text=text: _page(store, text), repeat)
                 rows.append(Row(f"{text}: count + first {PAGE}", page * 1000, "ms"))
                 worst_count, worst_page = max(worst_count, ours), max(worst_page, page)
-            rows += _with_metric_index(store, now, repeat)
             bar = f"<= {BAR_S * 1000:.0f} ms"
             rows.append(Row("no filter: count + first 50", unfiltered * 1000, "ms"))
             rows.append(
