@@ -18,11 +18,13 @@ from runtui.store.tableview import KeyStats, SortKey
 from runtui.tui import render
 
 AUTO_METRICS = 2
-SPARK_WIDTH = 12
-VALUE_WIDTH = 9
+SPARK_WIDTH = 10
+VALUE_WIDTH = 8
 METRIC_WIDTH = VALUE_WIDTH + 1 + SPARK_WIDTH
 PARAM_MAX_WIDTH = 16
 NAME_WIDTH = (14, 30)
+EXPERIMENT_MAX_WIDTH = 20
+EXPERIMENT_SORT = SortKey("run", "experiment")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ def _status(r: RunRecord, c: CellContext) -> Text:
 
 def _name(r: RunRecord, c: CellContext) -> Text:
     return render.safe(r.name)
+
+
+def _experiment(r: RunRecord, c: CellContext) -> Text:
+    return render.safe(r.experiment)
 
 
 def _id(r: RunRecord, c: CellContext) -> Text:
@@ -102,22 +108,41 @@ def varying_params(stats: Sequence[KeyStats], total: int) -> list[str]:
     return [s.name for s in stats if s.distinct > 1 or (0 < s.runs < total)]
 
 
-def default_metrics(stats: Sequence[KeyStats], count: int = AUTO_METRICS) -> list[str]:
-    """The most logged metrics, system metrics (``sys/``) last."""
-    ranked = sorted(stats, key=lambda s: (s.name.startswith("sys/"), -s.runs, s.name))
-    return [s.name for s in ranked[:count]]
+def default_metrics(sample: Sequence[RunRecord], count: int = AUTO_METRICS) -> list[str]:
+    """The metrics most of the ``sample`` runs logged, system metrics (``sys/``) last.
+
+    Judged on the rows on screen: counting over every run of a large view
+    means scanning all its metric summaries.
+    """
+    runs: dict[str, int] = {}
+    for record in sample:
+        for name in record.summary:
+            runs[name] = runs.get(name, 0) + 1
+    ranked = sorted(runs, key=lambda name: (name.startswith("sys/"), -runs[name], name))
+    return ranked[:count]
 
 
 def build_columns(
-    params: Sequence[str], metrics: Sequence[str], sample: Sequence[RunRecord]
+    params: Sequence[str],
+    metrics: Sequence[str],
+    sample: Sequence[RunRecord],
+    at_least: Mapping[str, int] | None = None,
+    *,
+    experiment: bool = False,
 ) -> list[Column]:
-    """Columns for these params and metrics, widths fitted to the ``sample`` rows."""
+    """Columns for these params and metrics, widths fitted to the ``sample`` rows.
+
+    ``at_least`` gives minimum widths by column key (the widths shown so far);
+    ``experiment`` adds the experiment column (for a view of several).
+    """
+    at_least = at_least or {}
     columns = list(FIXED)
-    name_width = max((len(r.name) for r in sample), default=0)
+    name_width = max([at_least.get("name", 0), *(render.safe(r.name).cell_len for r in sample)])
     columns[1] = _with_width(columns[1], min(max(name_width, NAME_WIDTH[0]), NAME_WIDTH[1]))
     for name in params:
         values = [render.safe(r.params[name]).cell_len for r in sample if name in r.params]
-        width = min(max([len(name) + 2, 4, *values]), PARAM_MAX_WIDTH)
+        widest = max([len(name) + 2, 4, at_least.get(f"param:{name}", 0), *values])
+        width = min(widest, PARAM_MAX_WIDTH)
         columns.append(
             Column(f"param:{name}", name, width, SortKey("param", name), _param_cell(name), "right")
         )
@@ -127,6 +152,10 @@ def build_columns(
                 f"metric:{name}", name, METRIC_WIDTH, SortKey("metric", name), _metric_cell(name)
             )
         )
+    if experiment:  # last: the experiments list already says which one is which
+        widest = max([at_least.get("experiment", 0), *(len(r.experiment) for r in sample)])
+        width = min(max(widest, len("experiment") + 2), EXPERIMENT_MAX_WIDTH)
+        columns.append(Column("experiment", "experiment", width, EXPERIMENT_SORT, _experiment))
     return columns
 
 

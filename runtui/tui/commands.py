@@ -77,22 +77,22 @@ class RunsCommands(Provider):
                 )
             )
         shown_params, shown_metrics = screen.shown_params(), screen.shown_metrics()
-        for stats in screen.source.param_stats():
-            verb = "hide" if stats.name in shown_params else "show"
+        for name in screen.store.param_keys():
+            verb = "hide" if name in shown_params else "show"
             entries.append(
                 (
-                    f"column: {verb} param {plain(stats.name)}",
-                    f"{stats.runs} runs, {stats.distinct} distinct values",
-                    partial(screen.toggle_column, "param", stats.name),
+                    f"column: {verb} param {plain(name)}",
+                    "A param column in the runs table",
+                    partial(screen.toggle_column, "param", name),
                 )
             )
-        for stats in screen.source.metric_stats():
-            verb = "hide" if stats.name in shown_metrics else "show"
+        for name in screen.store.metric_keys():
+            verb = "hide" if name in shown_metrics else "show"
             entries.append(
                 (
-                    f"column: {verb} metric {plain(stats.name)}",
-                    f"last value and sparkline; {stats.runs} runs",
-                    partial(screen.toggle_column, "metric", stats.name),
+                    f"column: {verb} metric {plain(name)}",
+                    "Last value and sparkline in the runs table",
+                    partial(screen.toggle_column, "metric", name),
                 )
             )
         entries.append(

@@ -13,6 +13,9 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from rich.cells import cell_len
+from rich.console import Console
+from rich.segment import Segment
 from rich.text import Text
 
 from runtui.services.textsafe import plain
@@ -142,6 +145,25 @@ def spark_text(values: Iterable[float | None], width: int = 12, style: str = "")
         else:
             chars.append(BARS[min(7, int((v - lo) / span * 8))])
     return Text("".join(chars), style=style, no_wrap=True)
+
+
+def cell_segments(text: Text, width: int, justify: str, console: Console) -> list[Segment]:
+    """``text`` fitted to ``width`` cells as segments; one-style text skips Rich's renderer."""
+    if text.spans or "\n" in text.plain:
+        return list(fit(text, width, justify).render(console))
+    plain = text.plain
+    length = cell_len(plain)
+    if length > width:
+        return list(fit(text, width, justify).render(console))
+    pad = width - length
+    if justify == "right":
+        plain = " " * pad + plain
+    elif justify == "center":
+        plain = " " * (pad // 2) + plain + " " * (pad - pad // 2)
+    else:
+        plain = plain + " " * pad
+    style = text.style
+    return [Segment(plain, console.get_style(style) if isinstance(style, str) else style)]
 
 
 def fit(text: Text, width: int, justify: str = "left") -> Text:

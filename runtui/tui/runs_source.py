@@ -18,8 +18,8 @@ from runtui.store.reader import Store
 from runtui.store.records import RunRecord
 from runtui.store.tableview import KeyStats, SortKey
 
-PAGE = 100
-CACHE_PAGES = 20
+PAGE = 50
+CACHE_PAGES = 40
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from textual.widgets import Footer, Static
 
 from runtui.errors import QueryError
 from runtui.store.reader import Store
-from runtui.store.records import RunRecord
+from runtui.store.records import Experiment, RunRecord
 from runtui.tui import columns as cols
 from runtui.tui import render, settings
 from runtui.tui.live import LiveBadge, RunsChanged
@@ -55,6 +55,8 @@ class MainScreen(Screen[None]):
         self.ui = settings.load(store.path)
         self._filter_before_edit = ""
         self._ticks = 0
+        self._widths: dict[str, int] = {}  # columns only widen, so they do not jump about
+        self._experiments: list[Experiment] = []
         self._had_filter = False
         self.base: RunRecord | None = None  # `b`: what `d` compares the cursor run with
 
@@ -93,17 +95,22 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.filter_bar.display = False
-        self.query_one(ExperimentList).show_experiments(self.store.experiments(), None)
+        self._experiments = self.store.experiments()
+        self.query_one(ExperimentList).show_experiments(self._experiments, None)
         self.apply_view(self.source.view)
         self.table.focus()
         self.set_interval(TICK_S, self._tick)
 
     # -- the view ---------------------------------------------------------
 
-    def apply_view(self, view: View, keep: int | None = None) -> QueryError | None:
+    def apply_view(
+        self, view: View, keep: int | None = None, *, columns: bool = True
+    ) -> QueryError | None:
         """Show ``view``; on a bad filter return the error and change nothing.
 
         The cursor stays on the run it was on (or goes to row id ``keep``).
+        ``columns=False`` keeps the columns as they are (while a filter is
+        typed: working out which params vary costs a scan of the view).
         """
         if keep is None:
             current = self.table.current_record()
@@ -112,7 +119,8 @@ class MainScreen(Screen[None]):
             self.source.load(view)
         except QueryError as error:
             return error
-        self._rebuild_columns()
+        if columns:
+            self._rebuild_columns()
         self.table.refresh_rows(keep)
         self._update_status()
         return None
@@ -120,20 +128,19 @@ class MainScreen(Screen[None]):
     def _rebuild_columns(self) -> None:
         total = len(self.source)
         param_stats = self.source.param_stats()
-        metric_stats = self.source.metric_stats()
+        top = int(self.table.scroll_y)
+        sample = self.source.records(top, top + max(self.table.size.height, 40))
         if self.ui.params is None:
             params = cols.varying_params(param_stats, total)
         else:
             present = {s.name for s in param_stats}
             params = [p for p in self.ui.params if p in present]
-        if self.ui.metrics is None:
-            metrics = cols.default_metrics(metric_stats)
-        else:
-            present = {s.name for s in metric_stats}
-            metrics = [m for m in self.ui.metrics if m in present]
-        top = int(self.table.scroll_y)
-        sample = self.source.records(top, top + max(self.table.size.height, 40))
-        self.table.set_columns(cols.build_columns(params, metrics, sample))
+        auto = self.ui.metrics is None
+        metrics = cols.default_metrics(sample) if auto else list(self.ui.metrics or ())
+        several = self.source.view.experiment is None and len(self._experiments) > 1
+        built = cols.build_columns(params, metrics, sample, self._widths, experiment=several)
+        self._widths.update((c.key, c.width) for c in built)
+        self.table.set_columns(built)
 
     def shown_params(self) -> list[str]:
         return [c.label for c in self.table.columns if c.key.startswith("param:")]
@@ -167,8 +174,9 @@ class MainScreen(Screen[None]):
             self.refresh_bindings()
 
     def refresh_experiments(self) -> None:
+        self._experiments = self.store.experiments()
         self.query_one(ExperimentList).show_experiments(
-            self.store.experiments(), self.source.view.experiment
+            self._experiments, self.source.view.experiment
         )
 
     def _tick(self) -> None:
@@ -215,7 +223,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(RunScreen(self.store.path, uuid))
 
     def on_filter_bar_changed(self, event: FilterBar.Changed) -> None:
-        error = self.apply_view(self.source.with_view(filter=event.text))
+        error = self.apply_view(self.source.with_view(filter=event.text), columns=False)
         self.filter_bar.show_error(error)
 
     def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
