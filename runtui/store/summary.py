@@ -118,12 +118,14 @@ class BatchSummary:
 
     @classmethod
     def of(cls, steps: list[int], ts: list[int], values: list[float]) -> BatchSummary:
-        finite = [v for v in values if v == v]
-        last_index = max(range(len(steps)), key=steps.__getitem__)
+        clean = all(map(operator.eq, values, values))  # no NaN (NaN != NaN)
+        finite = values if clean else [v for v in values if v == v]
+        last_step = max(steps)
+        last_index = steps.index(last_step)  # the first point at the highest step
         return cls(
             count=len(values),
             first_step=min(steps),
-            last_step=steps[last_index],
+            last_step=last_step,
             last=values[last_index],
             last_t=ts[last_index],
             min=min(finite) if finite else None,
