@@ -197,3 +197,12 @@ def test_piped_export_keeps_stdout_data_only_and_stderr_quiet(store: Path):
     assert done.stderr == ""
     assert done.stdout.startswith("run,key,step,timestamp,value\n")
     assert len(done.stdout.splitlines()) == 11
+
+
+def test_metric_names_needing_quotes_survive_csv(store_dir: Path):
+    odd = 'he said "hi",\nthen =left'
+    add_run(store_dir, "quoted", metrics={odd: [1.0, NAN], "=sum": [2.0]})
+    for flag, expected in (([], {odd, "'=sum"}), (["--no-escape-formulas"], {odd, "=sum"})):
+        rows = parse("csv", cli("export", "--what", "metrics", *flag).stdout)
+        assert {r["key"] for r in rows} == expected
+        assert [r["value"] for r in rows if r["key"] == odd] == ["1.0", "nan"]

@@ -9,8 +9,8 @@ from runtui.cli.output import (
     DATA_FORMATS,
     NAN_TOKEN,
     choice_option,
+    csv_lead,
     format_option,
-    neutralise,
     open_output,
     progress_bar,
     store_errors,
@@ -69,22 +69,24 @@ def export_command(
       runtui export --what metrics --experiment finetune -o points.csv
       runtui export --filter 'status=completed' --format jsonl | jq .name
     """
-    from runtui.services.export import metrics_table, runs_table
+    from runtui.services.export import metrics_table, metrics_text, runs_table
     from runtui.store.export import read_snapshot
 
     escape = escape_formulas and fmt == "csv"
     with open_store_for_cli() as store, read_snapshot(store.conn):
         if what == "runs":
             table = runs_table(store, query, experiment)
-        else:
-            table = metrics_table(
+        elif fmt == "csv":
+            table = metrics_text(
                 store,
                 query,
                 experiment,
+                lead=lambda run, key: csv_lead(run, key, escape),
+                sep=",",
                 nan=NAN_TOKEN[fmt],
-                key_label=neutralise if escape else str,
-                csv_ready=fmt == "csv",
             )
+        else:
+            table = metrics_table(store, query, experiment, nan=NAN_TOKEN[fmt])
         with open_output(output) as out:
             if wants_progress(table.total, out):
                 with progress_bar(table.total, f"exporting {what}") as advance:

@@ -185,8 +185,22 @@ def _csv(table: Table, out: IO[str], escape: bool) -> Iterator[int]:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(table.columns)
     for chunk in table.chunks:
-        writer.writerows(chunk if table.csv_ready else _csv_rows(chunk, escape))
+        writer.writerows(_csv_rows(chunk, escape))
         yield len(chunk)
+    if table.text is not None:
+        for count, text in table.text:
+            out.write(text)
+            yield count
+
+
+def csv_lead(run: str, key: str, escape_formulas: bool) -> str:
+    """The first two cells of a metrics CSV line and the comma after them, quoted as
+    ``csv.writer`` quotes (for `metrics_text`)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(
+        [run, neutralise(key) if escape_formulas else key]
+    )
+    return buffer.getvalue() + ","
 
 
 def _csv_rows(chunk: list[tuple[Any, ...]], escape: bool) -> list[list[Any]]:

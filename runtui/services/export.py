@@ -6,9 +6,10 @@ file without ever holding more than one chunk. Cell values are plain Python:
 ``None`` for "absent", ``float('nan')`` and ``±inf`` for those values, text
 as recorded. How each format writes them (and neutralises spreadsheet
 formulas) is the writer's business (`runtui.cli.output`); the one exception
-is the metrics export, whose two per-point cells that need encoding (the NaN
-token and the metric name) are encoded by the caller's functions before the
-points leave SQLite, so the CSV writer can take the cursor's rows as they are.
+is the metrics export, ten million rows that must go out at a million a
+second: there the caller's encoders run once per metric before the points
+leave SQLite (`metrics_table`), and for CSV SQLite joins each line but its
+value (`metrics_text`).
 """
 
 from __future__ import annotations
@@ -35,15 +36,14 @@ LS_METRICS = 3
 class Table:
     """Columns and lazily produced rows.
 
-    ``csv_ready``: the cells are already what a CSV file should hold (NaN
-    token written, formulas neutralised as asked), so a CSV writer may write
-    them untouched.
+    ``text``, when set, replaces ``chunks`` for the CSV writer: the body
+    already rendered as ``(row count, text)`` pieces (see `metrics_text`).
     """
 
     columns: list[str]
     chunks: Iterator[list[tuple[Any, ...]]]
     total: int
-    csv_ready: bool = False
+    text: Iterator[tuple[int, str]] | None = None
 
 
 def iso_utc(ts: float | None) -> str | None:
@@ -129,6 +129,22 @@ def runs_table(store: Store, filter: str | None, experiment: str | None) -> Tabl
     return Table(columns, iter([rows]), len(rows))
 
 
+def _metric_series(
+    store: Store, filter: str | None, experiment: str | None
+) -> tuple[Iterator[tuple[sql.RunRow, sql.Series]], int]:
+    """Every (run, metric) of the selection, runs oldest first, metrics by name; point count."""
+    selection = sql.select_runs(store, filter, experiment)
+    runs = sql.run_rows(store.conn, selection, newest_first=False)
+    total = sql.point_count(store.conn, selection)
+
+    def pairs() -> Iterator[tuple[sql.RunRow, sql.Series]]:
+        for run in runs:
+            for series in sql.series_of_run(store.conn, run.row_id):
+                yield run, series
+
+    return pairs(), total
+
+
 def metrics_table(
     store: Store,
     filter: str | None,
@@ -136,32 +152,62 @@ def metrics_table(
     *,
     nan: Any,
     key_label: Callable[[str], str] = str,
-    csv_ready: bool = False,
 ) -> Table:
     """``export --what metrics``: one row per point, runs oldest first, metrics by name.
 
     ``nan`` is written for a NaN value and ``key_label(name)`` for a metric
     name, both before the points leave SQLite.
     """
-    selection = sql.select_runs(store, filter, experiment)
-    runs = sql.run_rows(store.conn, selection, newest_first=False)
-    total = sql.point_count(store.conn, selection)
+    pairs, total = _metric_series(store, filter, experiment)
 
     def chunks() -> Iterator[list[tuple[Any, ...]]]:
-        for run in runs:
-            for series in sql.series_of_run(store.conn, run.row_id):
-                cursor = sql.metric_points(
-                    store.conn,
-                    series,
-                    run_label=short_id(run.uuid),
-                    key_label=key_label(series.name),
-                    started_at=run.started_at,
-                    nan=nan,
-                )
-                while chunk := cursor.fetchmany(CHUNK_ROWS):
-                    yield chunk
+        for run, series in pairs:
+            cursor = sql.metric_points(
+                store.conn,
+                series,
+                run_label=short_id(run.uuid),
+                key_label=key_label(series.name),
+                started_at=run.started_at,
+                nan=nan,
+            )
+            while chunk := cursor.fetchmany(CHUNK_ROWS):
+                yield chunk
 
-    return Table(list(METRIC_COLUMNS), chunks(), total, csv_ready=csv_ready)
+    return Table(list(METRIC_COLUMNS), chunks(), total)
+
+
+def metrics_text(
+    store: Store,
+    filter: str | None,
+    experiment: str | None,
+    *,
+    lead: Callable[[str, str], str],
+    sep: str,
+    nan: str,
+) -> Table:
+    """The metrics export as delimited text lines: ``lead(run, key)``, step, timestamp, value.
+
+    ``lead`` renders the run and metric cells (quoted and escaped as the
+    format needs) followed by ``sep``. The fast path for CSV: SQLite joins
+    each line but its value, Python appends the value (about 1.6x faster
+    than handing five cells per point to ``csv.writer``, same bytes).
+    """
+    pairs, total = _metric_series(store, filter, experiment)
+
+    def pieces() -> Iterator[tuple[int, str]]:
+        for run, series in pairs:
+            cursor = sql.metric_points_joined(
+                store.conn,
+                series,
+                lead=lead(short_id(run.uuid), series.name),
+                sep=sep,
+                started_at=run.started_at,
+                nan=nan,
+            )
+            while chunk := cursor.fetchmany(CHUNK_ROWS):
+                yield len(chunk), "".join([f"{head}{value}\n" for head, value in chunk])
+
+    return Table(list(METRIC_COLUMNS), iter(()), total, text=pieces())
 
 
 @dataclass
