@@ -9,8 +9,9 @@ tags and metric last values through one ``IN (selection)`` each.
 Metric points are never collected: `metric_points` returns a cursor over
 one metric of one run in step order (a range of the ``metrics`` primary key,
 no sort), with the timestamp already formatted by SQLite as ISO 8601 UTC and
-a NaN (stored as NULL) already replaced by the caller's token, so a CSV
-writer can consume the cursor directly.
+a NaN (stored as NULL) already replaced by the caller's token;
+`metric_points_joined` goes further for delimited text and has SQLite join
+everything but the value into one string per point.
 """
 
 from __future__ import annotations
