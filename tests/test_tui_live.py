@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from live_writer import Writer, writers
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from runtui.live import ChangeFeed
 from runtui.store import location
 from runtui.tui.app import RuntuiApp
 from runtui.tui.live import LiveBadge
@@ -177,3 +179,39 @@ async def test_metrics_and_header_follow_the_run(
         await until(
             pilot, lambda: screen.record is not None and screen.record.status == "completed"
         )
+
+
+async def test_without_file_events_it_polls_and_says_so(
+    start_writer: Callable[..., Writer], store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WATCHFILES_FORCE_POLLING", "1")  # as on WSL or a network filesystem
+    start_writer("first").finish()
+    app = RuntuiApp(store_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        badge = screen.query_one(LiveBadge)
+        await until(pilot, lambda: badge.display and "polling" in str(badge.content))
+        await asyncio.to_thread(start_writer, "polled")
+        await until(pilot, lambda: names(screen) == ["polled", "first"])
+
+
+async def test_a_failing_feed_stops_live_updates_not_the_app(
+    start_writer: Callable[..., Writer], store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start_writer("first").finish()
+
+    def broken(self: ChangeFeed, wake: object = None) -> None:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(ChangeFeed, "check", broken)
+    app = RuntuiApp(store_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        badge = app.screen.query_one(LiveBadge)
+        await until(
+            pilot, lambda: "live updates stopped: database disk image" in str(badge.content)
+        )
+        await pilot.press("down")  # still usable
+        assert isinstance(app.screen, MainScreen)

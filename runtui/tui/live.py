@@ -29,6 +29,7 @@ import asyncio
 import contextvars
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,7 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from runtui.live import ChangeFeed, Changes
+from runtui.services.textsafe import plain
 from runtui.store.records import RunRecord
 
 if TYPE_CHECKING:
@@ -107,6 +109,7 @@ class LiveUpdates:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._context: contextvars.Context | None = None
         self.badges: set[LiveBadge] = set()
+        self.error = ""  # why live updates stopped, if they did
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -129,8 +132,15 @@ class LiveUpdates:
         stop = _StopWhen(self._stop, get_current_worker())
         try:
             self.feed.run(self._from_feed, stop)
+        except Exception as exc:  # e.g. the store became unreadable: say so, keep the app up
+            self._to_ui(self._failed, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         finally:
             self.feed.close()
+
+    def _failed(self, reason: str) -> None:
+        self.mode = "stopped"
+        self.error = reason
+        self._show_status()
 
     # -- subscriptions (UI thread) ---------------------------------------------
 
@@ -168,9 +178,13 @@ class LiveUpdates:
             if self._handoff_pending:
                 return
             self._handoff_pending = True
+        self._to_ui(self._take)
+
+    def _to_ui(self, callback: Callable[..., None], *args: object) -> None:
+        """Run ``callback`` on the UI thread, in the app's context; never blocks the feed."""
         assert self._loop is not None
         try:
-            self._loop.call_soon_threadsafe(self._take, context=self._context)  # never blocks
+            self._loop.call_soon_threadsafe(callback, *args, context=self._context)
         except RuntimeError:
             self._stop.set()  # the app's loop is closed: nobody is listening
 
@@ -211,7 +225,7 @@ class LiveUpdates:
 
     def _show_status(self) -> None:
         for badge in self.badges:
-            badge.show_status(self.paused, self.mode)
+            badge.show_status(self.paused, self.mode, self.error)
 
     def _post(self, message: Message) -> None:
         for screen in self.app.screen_stack:
@@ -219,11 +233,13 @@ class LiveUpdates:
 
 
 class LiveBadge(Static):
-    """Shows, in a screen's top-right corner, that live updates are paused or polling."""
+    """Shows, in a screen's top-right corner, that live updates are paused, polling or stopped."""
 
     DEFAULT_CSS = """
     LiveBadge {
-        position: absolute;
+        dock: right;
+        layer: _overlay;
+        overlay: screen;
         width: auto;
         height: 1;
         padding: 0 1;
@@ -238,26 +254,20 @@ class LiveBadge(Static):
         live = getattr(self.app, "live", None)
         if isinstance(live, LiveUpdates):
             live.badges.add(self)
-            self.show_status(live.paused, live.mode)
+            self.show_status(live.paused, live.mode, live.error)
 
     def on_unmount(self) -> None:
         live = getattr(self.app, "live", None)
         if isinstance(live, LiveUpdates):
             live.badges.discard(self)
 
-    def show_status(self, paused: bool, mode: str) -> None:
+    def show_status(self, paused: bool, mode: str, error: str = "") -> None:
         parts = []
         if paused:
             parts.append("⏸ live paused (p)")
         if mode == "polling":
             parts.append("no file events: polling")
+        elif mode == "stopped":
+            parts.append(f"live updates stopped: {plain(error)[:60]}")
         self.display = bool(parts)
         self.update(Text(" · ".join(parts)))
-        self.call_after_refresh(self._place)
-
-    def on_resize(self) -> None:
-        self._place()
-
-    def _place(self) -> None:
-        width = self.outer_size.width
-        self.styles.offset = (max(0, self.screen.size.width - width), 0)
