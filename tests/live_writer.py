@@ -7,8 +7,11 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from runtui.store import connection, writer
 
 # A training script driven line by line from stdin, so each test decides
 # exactly what is written and when.
@@ -80,3 +83,19 @@ def writers(env: dict[str, str], tmp: Path) -> Iterator[Callable[..., Writer]]:
         for writer in started:
             if writer.proc.poll() is None:
                 writer.kill()
+
+
+def finished_run(store: Path, name: str) -> str:
+    """Write a completed run straight into the store (no process); return its uuid."""
+    now = time.time()
+    fields = {"uuid": str(uuid.uuid4()), "name": name, "status": "completed", "started_at": now}
+    conn = connection.connect(store, create=True)
+    try:
+        connection.write_transaction(conn, lambda c: writer.insert_run(c, "live", fields))
+        connection.write_transaction(
+            conn, lambda c: writer.finish_run(c, writer.run_row_id(c, fields["uuid"]),
+                                              "completed", ended_at=now + 1)
+        )  # fmt: skip
+    finally:
+        conn.close()
+    return fields["uuid"]

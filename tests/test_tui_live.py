@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from live_writer import Writer, writers
+from live_writer import Writer, finished_run, writers
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -53,7 +53,7 @@ def status(screen: MainScreen, name: str) -> str:
 async def test_new_run_and_its_end_appear_keeping_cursor_and_marks(
     start_writer: Callable[..., Writer], store_dir: Path
 ) -> None:
-    start_writer("first").finish()
+    finished_run(store_dir, "first")
     app = RuntuiApp(store_dir)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -90,7 +90,7 @@ async def test_killed_run_turns_crashed_on_screen(
 async def test_pause_holds_updates_back_and_says_so(
     start_writer: Callable[..., Writer], store_dir: Path
 ) -> None:
-    start_writer("first").finish()
+    finished_run(store_dir, "first")
     app = RuntuiApp(store_dir)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -101,7 +101,7 @@ async def test_pause_holds_updates_back_and_says_so(
         await pilot.press("p")
         assert badge.display and "paused" in str(badge.content)
         await asyncio.to_thread(start_writer, "held")
-        await pilot.pause(1.0)
+        await pilot.pause(0.6)  # several times the usual delay: it would have shown by now
         assert names(screen) == ["first"]
         await pilot.press("p")
         assert not badge.display
@@ -185,7 +185,7 @@ async def test_without_file_events_it_polls_and_says_so(
     start_writer: Callable[..., Writer], store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WATCHFILES_FORCE_POLLING", "1")  # as on WSL or a network filesystem
-    start_writer("first").finish()
+    finished_run(store_dir, "first")
     app = RuntuiApp(store_dir)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -198,9 +198,9 @@ async def test_without_file_events_it_polls_and_says_so(
 
 
 async def test_a_failing_feed_stops_live_updates_not_the_app(
-    start_writer: Callable[..., Writer], store_dir: Path, monkeypatch: pytest.MonkeyPatch
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    start_writer("first").finish()
+    finished_run(store_dir, "first")
 
     def broken(self: ChangeFeed, wake: object = None) -> None:
         raise sqlite3.DatabaseError("database disk image is malformed")
