@@ -1,0 +1,179 @@
+"""The compare screen: two to eight runs side by side in four tabs.
+
+Opened with ``push_screen(CompareScreen(store_path, uuids))``; the first
+run is the reference (metric deltas are "this run minus the first", the
+code diff goes from the first run to the second). Each run has a letter
+(A, B, …) and a colour, the same in every tab.
+
+Tabs: ``1`` Params & tags, ``2`` Metrics, ``3`` Code (two runs only),
+``4`` Environment. The screen opens its own read-only store and builds
+each tab the first time it is shown (the Code tab then reads the snapshots).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from runtui.errors import RuntuiError
+from runtui.services.compare import environment_rows, params_and_tags
+from runtui.store.reader import Store, open_store
+from runtui.store.records import RunRecord
+from runtui.tui import render
+from runtui.tui.widgets import compare_runs
+from runtui.tui.widgets.compare_code import CompareCode
+from runtui.tui.widgets.compare_metrics import CompareMetrics
+from runtui.tui.widgets.compare_table import CompareTable
+
+TABS = (
+    ("cmp-params", "Params & tags"),
+    ("cmp-metrics", "Metrics"),
+    ("cmp-code", "Code"),
+    ("cmp-env", "Environment"),
+)
+
+
+class CompareScreen(Screen[None]):
+    """Params, metrics, code and environment of several runs."""
+
+    DEFAULT_CSS = """
+    CompareScreen #cmp-runs { height: auto; max-height: 9; padding: 0 1; background: $panel; }
+    CompareScreen #cmp-tabs { height: 1fr; }
+    CompareScreen #cmp-tabs > ContentSwitcher { height: 1fr; }
+    CompareScreen TabPane { padding: 0; height: 1fr; }
+    CompareScreen .compare-note { padding: 1 2; color: $text-muted; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "back"),
+        *(
+            Binding(str(i), f"show_tab('{tab}')", title, show=False)
+            for i, (tab, title) in enumerate(TABS, start=1)
+        ),
+    ]
+
+    def __init__(
+        self,
+        store_path: Path,
+        run_uuids: Sequence[str],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.store_path = Path(store_path)
+        self.run_uuids = list(run_uuids)
+        self.clock = clock
+        self.store: Store | None = None
+        self.runs: list[RunRecord] = []
+
+    def compose(self) -> ComposeResult:
+        try:
+            self.store = open_store(self.store_path, readonly=True)
+            self.runs = [self.store.run(uuid) for uuid in self.run_uuids]
+        except RuntuiError as exc:
+            yield Static(render.safe(f"cannot compare: {exc}"), classes="compare-note")
+            yield Footer()
+            return
+        yield Static(self._runs_text(), id="cmp-runs")
+        with TabbedContent(id="cmp-tabs"):
+            for i, (tab, title) in enumerate(TABS, start=1):
+                with TabPane(f"{i} {title}", id=tab):
+                    if tab == "cmp-params":
+                        yield CompareTable("key", id="cmp-params-view")
+        yield Footer()
+
+    def _runs_text(self) -> Text:
+        """One line per run: letter, name, id, experiment, status, started, duration."""
+        now = self.clock()
+        name_width = min(40, max(render.safe(r.name).cell_len for r in self.runs) + 2)
+        experiment_width = min(30, max(render.safe(r.experiment).cell_len for r in self.runs))
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, run in enumerate(self.runs):
+            if i:
+                text.append("\n")
+            text.append_text(compare_runs.heading(i, run, name_width))
+            text.append(f"  {run.id}  ", style="dim")
+            text.append_text(render.fit(render.safe(run.experiment, style="dim"), experiment_width))
+            text.append("  ")
+            text.append_text(render.fit(render.status_text(run.status), 11))
+            started = render.relative_time(run.started_at, now)
+            duration = render.format_duration(render.duration_of(run.started_at, run.ended_at, now))
+            text.append(f"  started {started}, ran {duration}", style="dim")
+            if i == 0 and len(self.runs) > 1:
+                text.append("  (reference)", style="dim italic")
+        return text
+
+    def on_mount(self) -> None:
+        if not self.runs:
+            return
+        self.query_one("#cmp-params-view", CompareTable).show(self.runs, params_and_tags(self.runs))
+        self._focus_pane("cmp-params")
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    @on(TabbedContent.TabActivated, "#cmp-tabs")
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane
+        if not pane.children:
+            await self._fill_pane(pane)
+        self._focus_pane(pane.id)
+
+    async def _fill_pane(self, pane: TabPane) -> None:
+        """Build a tab the first time it is shown: opening the screen costs one table."""
+        if self.store is None or not self.runs:
+            return
+        if pane.id == "cmp-metrics":
+            metrics = CompareMetrics(self.store_path, id="cmp-metrics-view")
+            await pane.mount(metrics)
+            metrics.show(self.runs)
+        elif pane.id == "cmp-code" and len(self.runs) == 2:
+            code = CompareCode(self.store_path, id="cmp-code-view")
+            await pane.mount(code)
+            code.load(self.store, self.runs)
+        elif pane.id == "cmp-code":
+            note = (
+                f"The code diff compares two runs; {len(self.runs)} are open. "
+                "Mark two runs (space) and press d to see what changed in the code."
+            )
+            await pane.mount(Static(note, classes="compare-note", markup=False))
+        elif pane.id == "cmp-env":
+            env = CompareTable("field", id="cmp-env-view")
+            await pane.mount(env)
+            env.show(self.runs, environment_rows(self.runs))
+
+    def _focus_pane(self, pane: str | None) -> None:
+        targets = {
+            "cmp-params": "#cmp-params-view DataTable",
+            "cmp-metrics": "#cmp-metrics-table",
+            "cmp-code": "#cmp-files",
+            "cmp-env": "#cmp-env-view DataTable",
+        }
+        for widget in self.query(targets.get(pane or "", "#none")):
+            widget.focus()
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one("#cmp-tabs", TabbedContent)
+
+    def action_show_tab(self, tab: str) -> None:
+        if self.runs:
+            self.tabs.active = tab
+
+    def action_back(self) -> None:
+        if self.runs and self.tabs.active == "cmp-metrics":
+            for metrics in self.query(CompareMetrics):
+                if metrics.enlarged:
+                    metrics.action_enlarge()
+                    return
+        self.app.pop_screen()

@@ -1,0 +1,212 @@
+"""The compare screen's Code tab: files that differ between two runs' snapshots, and their diffs.
+
+The file list comes from `codediff.diff_runs` in a thread worker with its
+own connection: file lists are compared as sets, so only the changed files'
+blobs are read (5,000 files with 10 changed: a few milliseconds). The
+highlighted file's diff is read on demand and drawn unified or side by side
+(``s``); ``]``/``[`` move to the next/previous file. Binary and very large
+files are named with their sizes, never dumped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, RichLog, Static
+
+from runtui.errors import RuntuiError
+from runtui.services.codediff import (
+    ADDED,
+    MODE,
+    REMOVED,
+    CodeDiff,
+    FileChange,
+    diff_runs,
+    file_diff,
+)
+from runtui.store.reader import Store, open_store
+from runtui.store.records import RunRecord
+from runtui.tui import render
+from runtui.tui.widgets import compare_runs
+from runtui.tui.widgets.compare_diff import side_by_side_text, unified
+from runtui.tui.widgets.compare_table import VimDataTable
+
+STATUS_LETTERS = {ADDED: "A", REMOVED: "D", MODE: "T"}  # anything else: M (modified)
+PATH_WIDTH = 36
+
+
+def counts_text(change: FileChange) -> Text:
+    """``+12 -3``, or what the file is when its lines are not counted."""
+    if change.binary:
+        return Text("binary", style="dim")
+    if change.too_large:
+        return Text("too large", style="dim")
+    if change.status == MODE:
+        return Text("mode", style="dim")
+    text = Text()
+    text.append(f"+{change.added or 0}", style="green")
+    text.append(" ")
+    text.append(f"-{change.removed or 0}", style="red")
+    return text
+
+
+class CompareCode(Vertical):
+    """A changed-file list beside the selected file's diff."""
+
+    DEFAULT_CSS = """
+    CompareCode > .compare-summary { height: 1; padding: 0 1; color: $text-muted; }
+    CompareCode > Horizontal { height: 1fr; }
+    CompareCode #cmp-files { width: 52; height: 1fr; }
+    CompareCode #cmp-diff { width: 1fr; height: 1fr; border-left: solid $panel; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right_square_bracket", "step_file(1)", "next file", key_display="]"),
+        Binding("left_square_bracket", "step_file(-1)", "prev file", key_display="["),
+        Binding("s", "toggle_layout", "side by side/unified"),
+    ]
+
+    def __init__(self, store_path: Path, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store_path = store_path
+        self.store: Store | None = None
+        self.runs: list[RunRecord] = []
+        self.diff: CodeDiff | None = None
+        self.side_by_side = False
+        self.shown: str | None = None
+        self._texts: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="compare-summary", markup=False)
+        with Horizontal():
+            yield VimDataTable(id="cmp-files", cursor_type="row")
+            yield RichLog(id="cmp-diff", wrap=False, highlight=False, markup=False)
+
+    @property
+    def files(self) -> DataTable[Text]:
+        return self.query_one("#cmp-files", DataTable)
+
+    @property
+    def diff_view(self) -> RichLog:
+        return self.query_one("#cmp-diff", RichLog)
+
+    def load(self, store: Store, runs: list[RunRecord]) -> None:
+        """Start reading the changed files of ``runs[0]`` → ``runs[1]``."""
+        self.store, self.runs = store, runs
+        self._summary(Text("reading the two code snapshots…"))
+        self._load_diff()
+
+    @work(thread=True, exclusive=True, group="compare-code")
+    def _load_diff(self) -> None:
+        old, new = self.runs
+        try:
+            with open_store(self.store_path, readonly=True) as store:
+                diff = diff_runs(store, old, new)
+        except RuntuiError as exc:
+            self.app.call_from_thread(self._summary, Text(str(exc)))
+            return
+        self.app.call_from_thread(self.show_diff, diff)
+
+    def show_diff(self, diff: CodeDiff) -> None:
+        """Fill the file list and show the first file's diff."""
+        self.diff = diff
+        table = self.files
+        table.clear(columns=True)
+        table.add_column(" ", key="status", width=1)
+        table.add_column("file", key="path", width=PATH_WIDTH)
+        table.add_column("lines", key="lines")
+        for change in diff.changes:
+            letter = STATUS_LETTERS.get(change.status, "M")
+            table.add_row(
+                Text(letter, style="bold"),
+                render.fit(render.safe(change.path), PATH_WIDTH),
+                counts_text(change),
+                key=change.path,
+            )
+        self._update_summary()
+        if diff.changes:
+            self.show_file(diff.changes[0].path)
+        else:
+            self.diff_view.clear()
+            self.diff_view.write(Text("The two runs ran the same code.", style="dim"))
+
+    def _update_summary(self) -> None:
+        if self.diff is None:
+            return
+        old, new = self.runs
+        text = Text()
+        text.append_text(compare_runs.heading(0, old))
+        text.append(" → ")
+        text.append_text(compare_runs.heading(1, new))
+        text.append(" · " + plain_summary(self.diff))
+        text.append(" · side by side" if self.side_by_side else " · unified")
+        self._summary(text)
+
+    def _summary(self, text: Text) -> None:
+        self.query_one(".compare-summary", Static).update(text)
+
+    # -- one file --------------------------------------------------------
+
+    def _change(self, path: str) -> FileChange | None:
+        if self.diff is None:
+            return None
+        return next((c for c in self.diff.changes if c.path == path), None)
+
+    def show_file(self, path: str) -> None:
+        """Draw the diff of ``path`` in the current layout."""
+        change = self._change(path)
+        if change is None or self.store is None:
+            return
+        self.shown = path
+        if path not in self._texts:
+            self._texts[path] = file_diff(self.store.conn, change)
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.shown is None:
+            return
+        text = self._texts[self.shown]
+        log = self.diff_view
+        log.clear()
+        if self.side_by_side:
+            width = (log.scrollable_content_region.width or self.app.size.width // 2) - 1
+            log.write(side_by_side_text(text, self.shown, width), expand=True)
+        else:
+            log.write(unified(text, self.shown))
+        log.scroll_home(animate=False)
+
+    @on(DataTable.RowHighlighted, "#cmp-files")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        path = event.row_key.value
+        if path is not None and path != self.shown:
+            self.show_file(path)
+
+    def on_resize(self) -> None:
+        if self.side_by_side:
+            self._draw()
+
+    # -- actions ---------------------------------------------------------
+
+    def action_step_file(self, direction: int) -> None:
+        table = self.files
+        if table.row_count:
+            table.move_cursor(row=(table.cursor_row + direction) % table.row_count)
+
+    def action_toggle_layout(self) -> None:
+        self.side_by_side = not self.side_by_side
+        self._update_summary()
+        self._draw()
+
+
+def plain_summary(diff: CodeDiff) -> str:
+    """``3 files changed, +10 -4`` (no change: "same code")."""
+    if diff.same:
+        return "same code"
+    n = len(diff.changes)
+    return f"{n} file{'s' if n != 1 else ''} changed, +{diff.insertions} -{diff.deletions}"
