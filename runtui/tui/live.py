@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
@@ -229,7 +230,8 @@ class LiveUpdates:
 
     def _post(self, message: Message) -> None:
         for screen in self.app.screen_stack:
-            screen.post_message(message)
+            if type(screen) is not Screen:  # Textual's blank default screen has nothing to update
+                screen.post_message(message)
 
 
 class LiveBadge(Static):
