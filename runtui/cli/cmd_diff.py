@@ -172,7 +172,8 @@ def _print(section: Section, color: bool) -> None:
         from runtui.services.textsafe import plain
 
         for line in section.lines:
-            click.echo(click.style(plain(line), **_style(line, section.name)), color=True)
+            style = _style(line, section.name)
+            click.echo(click.style(plain(line), **style) if style else plain(line), color=True)
     else:
         for line in section.lines:
             click.echo(line)
