@@ -1,9 +1,11 @@
 """Which columns the runs table shows, how wide, and how each cell is drawn.
 
-Fixed columns first (status, name, id, started, duration), then params, then
-metrics (last value and a sparkline in one cell). Params default to those
-that vary across the runs of the view; metrics default to the most logged
-ones. The column chooser replaces either default with an explicit list.
+Fixed columns first (status, name, id, started, duration), then metrics
+(last value and a sparkline in one cell: what a glance at the table is
+for), then params, then the experiment when several are shown. Params
+default to those that vary across the runs of the view; metrics default to
+the most logged ones. The column chooser replaces either default with an
+explicit list.
 """
 
 from __future__ import annotations
@@ -139,18 +141,18 @@ def build_columns(
     columns = list(FIXED)
     name_width = max([at_least.get("name", 0), *(render.safe(r.name).cell_len for r in sample)])
     columns[1] = _with_width(columns[1], min(max(name_width, NAME_WIDTH[0]), NAME_WIDTH[1]))
+    for name in metrics:
+        columns.append(
+            Column(
+                f"metric:{name}", name, METRIC_WIDTH, SortKey("metric", name), _metric_cell(name)
+            )
+        )
     for name in params:
         values = [render.safe(r.params[name]).cell_len for r in sample if name in r.params]
         widest = max([len(name) + 2, 4, at_least.get(f"param:{name}", 0), *values])
         width = min(widest, PARAM_MAX_WIDTH)
         columns.append(
             Column(f"param:{name}", name, width, SortKey("param", name), _param_cell(name), "right")
-        )
-    for name in metrics:
-        columns.append(
-            Column(
-                f"metric:{name}", name, METRIC_WIDTH, SortKey("metric", name), _metric_cell(name)
-            )
         )
     if experiment:  # last: the experiments list already says which one is which
         widest = max([at_least.get("experiment", 0), *(len(r.experiment) for r in sample)])

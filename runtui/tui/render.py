@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from rich.cells import cell_len
@@ -36,6 +37,14 @@ def safe(value: Any, style: str = "") -> Text:
     """Any user value as literal text: no markup, no escape sequences, one line."""
     text = value if isinstance(value, str) else format_value(value)
     return Text(plain(text).replace("\n", " ").replace("\t", " "), style=style, no_wrap=True)
+
+
+def display_path(path: Path) -> str:
+    """A path as a person would type it: ``~/…`` under the home folder."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
 
 
 def format_number(value: float | int | None) -> str:

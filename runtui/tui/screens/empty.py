@@ -19,7 +19,6 @@ from runtui.store import location
 from runtui.tui import render
 
 FIRST_RUN = """import runtui
-
 with runtui.start_run("my-experiment", params={"lr": 3e-4}) as run:
     run.log("loss", 0.42)"""
 
@@ -43,13 +42,13 @@ class EmptyScreen(Screen[None]):
         body = Text()
         body.append("No runs yet\n\n", style="bold")
         body.append("The store ")
-        body.append_text(render.safe(str(self.store_path), style="bold"))
+        body.append_text(render.safe(render.display_path(self.store_path), style="bold"))
         body.append(" is empty. Log a first run from Python:\n\n")
         for line in FIRST_RUN.splitlines():
             body.append(f"    {line}\n", style="bold")
-        body.append("\nor record any command as a run (output, exit code, code snapshot):\n\n")
+        body.append("\nor record any command as a run (output, exit code, code snapshot):\n")
         body.append("    runtui run -- python train.py\n", style="bold")
-        body.append("\nOr explore a demo store with live runs first:\n\n")
+        body.append("\nor explore a demo store with live runs first:\n")
         body.append("    runtui demo\n", style="bold")
         body.append(
             "\nThis screen turns into your runs as soon as one is logged here. q quits.",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -82,7 +81,7 @@ class MainScreen(Screen[None]):
 
     def _title(self) -> Text:
         title = Text.assemble(("runtui", "bold"), "  ")
-        title.append_text(render.safe(_tilde(self.store.path), style="dim"))
+        title.append_text(render.safe(render.display_path(self.store.path), style="dim"))
         return title
 
     @property
@@ -207,6 +206,11 @@ class MainScreen(Screen[None]):
     def on_experiment_list_chosen(self, event: ExperimentList.Chosen) -> None:
         if event.experiment != self.source.view.experiment:
             self.apply_view(self.source.with_view(experiment=event.experiment))
+
+    def on_option_list_option_selected(self, event: ExperimentList.OptionSelected) -> None:
+        """Enter on an experiment: go to its runs."""
+        if isinstance(event.option_list, ExperimentList):
+            self.table.focus()
 
     def on_runs_table_sort_requested(self, event: RunsTable.SortRequested) -> None:
         self.apply_view(self.source.with_view(sort=event.sort, descending=event.descending))
@@ -341,10 +345,3 @@ class MainScreen(Screen[None]):
         if not self.table.move_to(row_id):
             self.query_one(ExperimentList).select_name(None)
             self.apply_view(self.source.with_view(experiment=None, filter=""), keep=row_id)
-
-
-def _tilde(path: Path) -> str:
-    try:
-        return "~/" + str(path.relative_to(Path.home()))
-    except ValueError:
-        return str(path)

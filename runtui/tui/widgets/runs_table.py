@@ -331,7 +331,11 @@ class RunsTable(ScrollView, can_focus=True):
             self._cells[record.row_id] = (record, cells)
         marked = record.uuid in self.marked
         gutter = Segment(f"{MARK if marked else ' '}{' ' * (GUTTER - 1)}")
-        return Strip(Segment.apply_style([gutter, *cells], self._row_base_style(index, record)))
+        base = self._row_base_style(index, record)
+        # The cursor's colours win over the cells' own (a status drawn in the
+        # cursor's colour would vanish); other rows keep their cell colours.
+        on_top = self._paint["cursor"] if index == self.cursor else None
+        return Strip(Segment.apply_style([gutter, *cells], base, on_top))
 
     def _header_strip(self) -> Strip:
         base, current = self._paint["header"], self._paint["current"]
