@@ -7,7 +7,8 @@ code diff goes from the first run to the second). Each run has a letter
 
 Tabs: ``1`` Params & tags, ``2`` Metrics, ``3`` Code (two runs only),
 ``4`` Environment. The screen opens its own read-only store and builds
-each tab the first time it is shown (the Code tab then reads the snapshots).
+each tab the first time it is shown; with two runs, the code diff is read
+in a thread as soon as the screen opens.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -30,7 +31,7 @@ from runtui.store.reader import Store, open_store
 from runtui.store.records import RunRecord
 from runtui.tui import render
 from runtui.tui.widgets import compare_runs
-from runtui.tui.widgets.compare_code import CompareCode
+from runtui.tui.widgets.compare_code import CompareCode, PreparedCode, prepare
 from runtui.tui.widgets.compare_metrics import CompareMetrics
 from runtui.tui.widgets.compare_table import CompareTable
 
@@ -74,6 +75,7 @@ class CompareScreen(Screen[None]):
         self.clock = clock
         self.store: Store | None = None
         self.runs: list[RunRecord] = []
+        self._prepared: PreparedCode | None = None
 
     def compose(self) -> ComposeResult:
         try:
@@ -117,6 +119,18 @@ class CompareScreen(Screen[None]):
             return
         self.query_one("#cmp-params-view", CompareTable).show(self.runs, params_and_tags(self.runs))
         self._focus_pane("cmp-params")
+        if len(self.runs) == 2:
+            self._prepare_code()
+
+    @work(thread=True, exclusive=True, group="compare-code")
+    def _prepare_code(self) -> None:
+        old, new = self.runs
+        self.app.call_from_thread(self._code_prepared, prepare(self.store_path, old, new))
+
+    def _code_prepared(self, prepared: PreparedCode) -> None:
+        self._prepared = prepared
+        for code in self.query(CompareCode):
+            code.show_prepared(prepared)
 
     def on_unmount(self) -> None:
         if self.store is not None:
@@ -140,7 +154,7 @@ class CompareScreen(Screen[None]):
         elif pane.id == "cmp-code" and len(self.runs) == 2:
             code = CompareCode(self.store_path, id="cmp-code-view")
             await pane.mount(code)
-            code.load(self.store, self.runs)
+            code.load(self.store, self.runs, self._prepared)
         elif pane.id == "cmp-code":
             note = (
                 f"The code diff compares two runs; {len(self.runs)} are open. "

@@ -1,8 +1,9 @@
 """The compare screen's Code tab: files that differ between two runs' snapshots, and their diffs.
 
-The file list comes from `codediff.diff_runs` in a thread worker with its
-own connection: file lists are compared as sets, so only the changed files'
-blobs are read (5,000 files with 10 changed: a few milliseconds). The
+The file list comes from `codediff.diff_runs`, read by `prepare` in a
+thread worker with its own connection (the compare screen starts it when it
+opens, so the tab is usually ready when first shown): file lists are
+compared as sets, so only the changed files' blobs are read. The
 highlighted file's diff is read on demand and drawn unified or side by side
 (``s``); ``]``/``[`` move to the next/previous file. Binary and very large
 files are named with their sizes, never dumped.
@@ -10,11 +11,12 @@ files are named with their sizes, never dumped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -81,6 +83,7 @@ class CompareCode(Vertical):
         self.side_by_side = False
         self.shown: str | None = None
         self._texts: dict[str, str] = {}
+        self._rendered: dict[str, Text] = {}  # unified renderings made while preparing
 
     def compose(self) -> ComposeResult:
         yield Static(classes="compare-summary", markup=False)
@@ -96,22 +99,26 @@ class CompareCode(Vertical):
     def diff_view(self) -> RichLog:
         return self.query_one("#cmp-diff", RichLog)
 
-    def load(self, store: Store, runs: list[RunRecord]) -> None:
-        """Start reading the changed files of ``runs[0]`` → ``runs[1]``."""
-        self.store, self.runs = store, runs
-        self._summary(Text("reading the two code snapshots…"))
-        self._load_diff()
+    def load(self, store: Store, runs: list[RunRecord], prepared: PreparedCode | None) -> None:
+        """Show the code diff of ``runs[0]`` → ``runs[1]``: ``prepared`` already, or later.
 
-    @work(thread=True, exclusive=True, group="compare-code")
-    def _load_diff(self) -> None:
-        old, new = self.runs
-        try:
-            with open_store(self.store_path, readonly=True) as store:
-                diff = diff_runs(store, old, new)
-        except RuntuiError as exc:
-            self.app.call_from_thread(self._summary, Text(str(exc)))
+        Without ``prepared`` the tab says it is reading; whoever is preparing
+        it calls `show_prepared` when done.
+        """
+        self.store, self.runs = store, runs
+        if prepared is None:
+            self._summary(Text("reading the two code snapshots…"))
+        else:
+            self.show_prepared(prepared)
+
+    def show_prepared(self, prepared: PreparedCode) -> None:
+        if prepared.error is not None:
+            self._summary(render.safe(prepared.error))
             return
-        self.app.call_from_thread(self.show_diff, diff)
+        assert prepared.diff is not None
+        self._texts.update(prepared.texts)
+        self._rendered.update(prepared.rendered)
+        self.show_diff(prepared.diff)
 
     def show_diff(self, diff: CodeDiff) -> None:
         """Fill the file list and show the first file's diff."""
@@ -178,7 +185,8 @@ class CompareCode(Vertical):
             width = (log.scrollable_content_region.width or self.app.size.width // 2) - 1
             log.write(side_by_side_text(text, self.shown, width), expand=True)
         else:
-            log.write(unified(text, self.shown))
+            rendered = self._rendered.pop(self.shown, None)
+            log.write(rendered if rendered is not None else unified(text, self.shown))
         log.scroll_home(animate=False)
 
     @on(DataTable.RowHighlighted, "#cmp-files")
@@ -202,6 +210,36 @@ class CompareCode(Vertical):
         self.side_by_side = not self.side_by_side
         self._update_summary()
         self._draw()
+
+
+@dataclass
+class PreparedCode:
+    """What the Code tab needs first: the changed files, and the first file's diff drawn."""
+
+    diff: CodeDiff | None = None
+    texts: dict[str, str] = field(default_factory=dict)
+    rendered: dict[str, Text] = field(default_factory=dict)
+    error: str | None = None
+
+
+def prepare(store_path: Path, old: RunRecord, new: RunRecord) -> PreparedCode:
+    """Read the changed-file list and render the first file's diff (runs in a thread).
+
+    Rendering it here also loads the syntax lexer, whose first use costs
+    tens of milliseconds, off the UI thread.
+    """
+    try:
+        with open_store(store_path, readonly=True) as store:
+            diff = diff_runs(store, old, new)
+            prepared = PreparedCode(diff)
+            if diff.changes:
+                first = diff.changes[0]
+                text = file_diff(store.conn, first)
+                prepared.texts[first.path] = text
+                prepared.rendered[first.path] = unified(text, first.path)
+            return prepared
+    except RuntuiError as exc:
+        return PreparedCode(error=str(exc))
 
 
 def plain_summary(diff: CodeDiff) -> str:

@@ -1,0 +1,46 @@
+"""``runtui diff`` on the compare fixture: same code exits 0, params lines, unknown runs named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from compare_data import UUIDS, build_store
+
+from runtui.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_store(tmp_path_factory.mktemp("diff") / "store")
+
+
+def diff(store: Path, *args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, ["diff", "--store", str(store), *args])
+
+
+def test_same_code_exits_0_with_no_output(store: Path) -> None:
+    done = diff(store, UUIDS["B"][:8], UUIDS["C"][:8], "--code")
+    assert (done.exit_code, done.output) == (0, "")
+
+
+def test_params_as_minus_plus_lines_in_key_order(store: Path) -> None:
+    done = diff(store, "resnet-lr0.1", "resnet-lr0.05", "--params")
+    assert done.exit_code == 1
+    assert done.output == "-batch_size: 32\n+batch_size: 64\n-lr: 0.1\n+lr: 0.05\n+wd: 0.01\n"
+
+
+def test_metrics_only_in_one_run_make_a_difference(store: Path) -> None:
+    done = diff(store, UUIDS["A"], UUIDS["B"], "--metrics", "--stat")
+    assert done.exit_code == 1
+    assert "1 only in 0000000b" in done.output
+
+
+@pytest.mark.parametrize("order", ["first", "second"])
+def test_an_unknown_run_is_named_exit_2(store: Path, order: str) -> None:
+    refs = ["no-such-run", "resnet-lr0.1"] if order == "first" else ["resnet-lr0.1", "no-such-run"]
+    done = diff(store, *refs)
+    assert done.exit_code == 2
+    assert "no-such-run" in done.output and "Traceback" not in done.output
+    assert len(done.output.strip().splitlines()) == 1
