@@ -21,7 +21,7 @@ from runtui.tui import render
 
 AUTO_METRICS = 2
 SPARK_WIDTH = 10
-VALUE_WIDTH = 8
+VALUE_WIDTH = 10  # fits {:.4g} of floats down to -9.999e-99
 METRIC_WIDTH = VALUE_WIDTH + 1 + SPARK_WIDTH
 PARAM_MAX_WIDTH = 16
 NAME_WIDTH = (14, 30)

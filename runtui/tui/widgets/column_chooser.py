@@ -78,7 +78,7 @@ class ColumnChooser(ModalScreen[ColumnChoice | None]):
     @staticmethod
     def _item(stats: KeyStats, shown: bool) -> Selection[str]:
         prompt = render.safe(stats.name)
-        prompt.append(f"  {stats.runs} runs", style="dim")
+        prompt.append(f"  {stats.runs} run{'s' if stats.runs != 1 else ''}", style="dim")
         if stats.distinct > 1:
             prompt.append(f" · {stats.distinct} values", style="dim")
         return Selection(prompt, stats.name, shown)
