@@ -76,6 +76,7 @@ class CompareScreen(Screen[None]):
         self.store: Store | None = None
         self.runs: list[RunRecord] = []
         self._prepared: PreparedCode | None = None
+        self._filled = {"cmp-params"}
 
     def compose(self) -> ComposeResult:
         try:
@@ -91,6 +92,8 @@ class CompareScreen(Screen[None]):
                 with TabPane(f"{i} {title}", id=tab):
                     if tab == "cmp-params":
                         yield CompareTable("key", id="cmp-params-view")
+                    else:  # filled when first shown
+                        yield Static("…", classes="compare-note", markup=False)
         yield Footer()
 
     def _runs_text(self) -> Text:
@@ -139,7 +142,9 @@ class CompareScreen(Screen[None]):
     @on(TabbedContent.TabActivated, "#cmp-tabs")
     async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
-        if not pane.children:
+        if pane.id not in self._filled:
+            self._filled.add(pane.id or "")
+            await pane.remove_children()
             await self._fill_pane(pane)
         self._focus_pane(pane.id)
 

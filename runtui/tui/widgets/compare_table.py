@@ -42,9 +42,11 @@ class VimDataTable(DataTable[Text]):
 
 
 def value_text(value: Any, *, differs: bool) -> Text:
-    """A value as literal one-line text; a missing key is a dim dash."""
+    """A value as literal one-line text; a missing key is a dim dash, an empty one ``""``."""
     if value is MISSING:
         return Text(ABSENT, style="dim")
+    if value == "":
+        return Text('""', style="dim")
     return render.safe(value, style="bold yellow" if differs else "")
 
 
