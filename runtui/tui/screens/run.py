@@ -205,8 +205,15 @@ class RunScreen(Screen[None]):
                 params.show(record.params, record.tags)
 
     def on_points_added(self, event: PointsAdded) -> None:
-        if event.run_uuid == self.run_uuid and self.record is not None:
-            self.query_one(MetricsView).refresh_metrics()
+        """Live: new points; the summaries are read here (a few ms), the chart in a worker."""
+        if event.run_uuid != self.run_uuid or self.store is None or self.record is None:
+            return
+        try:
+            record = self.store.run(self.run_uuid)
+        except RuntuiError:
+            return  # deleted meanwhile
+        self._show_record(record)
+        self.query_one(MetricsView).show_summaries(record.row_id, record.summary)
 
     def on_log_lines_added(self, event: LogLinesAdded) -> None:
         if event.run_uuid == self.run_uuid:
