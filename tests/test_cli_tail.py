@@ -44,6 +44,16 @@ def start_writer(env: dict[str, str], tmp: Path, name: str) -> subprocess.Popen[
     return proc
 
 
+def wait_for_log(env: dict[str, str], tmp: Path, name: str, text: bytes) -> None:
+    """Wait until the run's captured output holds ``text``."""
+    uuid = (tmp / f"{name}.id").read_text()
+    log = Path(env["RUNTUI_STORE"]) / "logs" / f"{uuid}.log"
+    deadline = time.monotonic() + 10
+    while text not in (log.read_bytes() if log.exists() else b""):
+        assert time.monotonic() < deadline, f"{text!r} never reached {log}"
+        time.sleep(0.02)
+
+
 def send(proc: subprocess.Popen[str], *commands: str) -> None:
     assert proc.stdin is not None
     proc.stdin.write("".join(c + "\n" for c in commands))
@@ -103,7 +113,7 @@ def test_follow_prints_new_lines_and_exits_when_the_run_ends(
 ):
     writer = start_writer(subprocess_env, tmp_path, "live")
     send(writer, "print old", "print last")
-    time.sleep(0.3)
+    wait_for_log(subprocess_env, tmp_path, "live", b"last\n")
     follower = tail(subprocess_env, "live", "-f", "-n", "1")
     out = Lines(follower)
     out.wait_for("last")
