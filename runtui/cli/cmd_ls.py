@@ -11,10 +11,11 @@ from runtui.cli.common import handle_errors, open_store_for_cli, store_option
 from runtui.cli.output import (
     DATA_FORMATS,
     format_option,
-    human_cell,
+    number_column,
     open_output,
     render_table,
     store_errors,
+    text_column,
     use_color,
     write_table,
 )
@@ -76,10 +77,10 @@ def _print_table(runs: Any) -> None:
     raw = runs.column_values(started=_local_time)
     first_metric = 6 + len(params)
     columns = [
-        *([human_cell(v) for v in values] for values in raw[:5]),
-        [_duration(v) for v in raw[5]],
-        *([human_cell(v) for v in values] for values in raw[6:first_metric]),
-        *([human_cell(v, digits=4) for v in values] for values in raw[first_metric:]),
+        *map(text_column, raw[:5]),
+        list(map(_duration, raw[5])),
+        *map(text_column, raw[6:first_metric]),
+        *(number_column(values, 4) for values in raw[first_metric:]),
     ]
     numeric = frozenset(
         i

@@ -34,6 +34,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
@@ -303,16 +304,31 @@ def _fit(text: str, width: int) -> str:
 
 def _padded(cells: list[str], right: bool) -> list[str]:
     """One column's cells cut to `MAX_CELL` and padded to the same terminal width."""
-    fitted = [c if len(c) <= MAX_CELL and c.isascii() else _fit(c, MAX_CELL) for c in cells]
-    if all(c.isascii() for c in fitted):
-        width = max(map(len, fitted))
-        return [c.rjust(width) if right else c.ljust(width) for c in fitted]
+    if "".join(cells).isascii():  # one check for the whole column: the common case
+        width = max(map(len, cells))
+        if width > MAX_CELL:
+            cells = [c if len(c) <= MAX_CELL else c[: MAX_CELL - 1] + "…" for c in cells]
+            width = MAX_CELL
+        return list(map(str.rjust if right else str.ljust, cells, repeat(width)))
+    fitted = [_fit(c, MAX_CELL) for c in cells]
     widths = [_width(c) for c in fitted]
     width = max(widths)
     return [
         " " * (width - w) + c if right else c + " " * (width - w)
         for c, w in zip(fitted, widths, strict=True)
     ]
+
+
+def text_column(values: Sequence[Any]) -> list[str]:
+    """`human_cell` over a column, skipping the per-cell work when it is all plain text."""
+    if all(type(v) is str for v in values) and "".join(values).isprintable():
+        return list(values)
+    return [human_cell(v) for v in values]
+
+
+def number_column(values: Sequence[float | None], digits: int) -> list[str]:
+    """Floats (NaN and infinities included) with ``digits`` significant digits; None blank."""
+    return ["" if v is None else f"{v:.{digits}g}" for v in values]
 
 
 def render_table(
