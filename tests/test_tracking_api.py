@@ -337,3 +337,78 @@ def test_system_metrics_are_sampled_under_sys(
     summary = runtui.open_store(store_dir).run(run.uuid).summary
     assert summary["sys/rss_mb"].count >= 2 and summary["sys/rss_mb"].last > 1
     assert "sys/cpu_percent" in summary
+
+
+def test_a_huge_value_never_stops_logging_for_other_runs(store_dir: Path) -> None:
+    a = start(store_dir, name="a", params={"id": 10**30})
+    b = start(store_dir, name="b")
+    b.log("huge", 10**30)  # beyond 64 bits: stored as a float
+    with pytest.raises(ValueError, match="too large"):
+        b.log("enormous", 10**400)
+    with pytest.raises(ValueError, match="step"):
+        b.log("x", 1.0, step=2**70)
+    a.log("loss", 0.5)
+    a.finish()
+    b.finish()
+    store = runtui.open_store(store_dir)
+    assert store.run("a").params == {"id": 10**30}
+    assert store.run("a").summary["loss"].last == 0.5
+    assert store.run("b").summary["huge"].last == 1e30
+
+
+def test_relogged_steps_replace_points_and_the_summary_agrees(store_dir: Path) -> None:
+    with start(store_dir) as run:
+        run.log("x", 100.0, step=0)
+        run.log("x", 5.0, step=1)
+        run._flusher.flush()
+        run.log("x", 1.0, step=0)  # a resumed run logs step 0 again
+        run.log("x", 2.0, step=1)
+        run.log("y", 9.0, step=3)
+        run.log("y", 7.0, step=3)  # twice in one batch: the last one wins
+    record = runtui.open_store(store_dir).run(run.uuid)
+    assert [(s, v) for s, _, v in record.history("x")] == [(0, 1.0), (1, 2.0)]
+    x = record.summary["x"]
+    assert (x.count, x.last, x.min, x.max) == (2, 2.0, 1.0, 2.0)
+    assert record.summary["y"].last == 7.0 and record.summary["y"].count == 1
+
+
+def test_nothing_is_accepted_after_finish(store_dir: Path) -> None:
+    run = start(store_dir)
+    run.finish()
+    run.finish()  # twice is fine
+    for call in (
+        lambda: run.log("x", 1.0),
+        lambda: run.log_param("a", 1),
+        lambda: run.set_tag("t"),
+    ):
+        with pytest.raises(RuntimeError, match="finished"):
+            call()
+
+
+def test_a_failed_transaction_never_files_points_under_another_metric(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtui.store import connection, writer
+
+    run = start(store_dir)
+    real = writer.write_points
+    calls = {"n": 0}
+
+    def fail_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(writer, "write_points", fail_once)
+    run.log("brand_new", 1.0)
+    run._flusher.flush()  # fails: rolled back, spilled
+    other = connection.connect(store_dir)
+    connection.write_transaction(other, lambda c: writer.intern_metric_keys(c, ["someone_else"]))
+    other.close()
+    run.log("brand_new", 2.0)
+    run._flusher.failed_at = None  # retry at once rather than in 5 s
+    run.finish()
+    summary = runtui.open_store(store_dir).run(run.uuid).summary
+    assert "someone_else" not in summary
+    assert summary["brand_new"].count == 2

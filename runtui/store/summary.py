@@ -121,7 +121,8 @@ class BatchSummary:
         clean = all(map(operator.eq, values, values))  # no NaN (NaN != NaN)
         finite = values if clean else [v for v in values if v == v]
         last_step = max(steps)
-        last_index = steps.index(last_step)  # the first point at the highest step
+        # the last point logged at the highest step: a re-logged step replaces the earlier one
+        last_index = len(steps) - 1 - steps[::-1].index(last_step)
         return cls(
             count=len(values),
             first_step=min(steps),

@@ -37,7 +37,9 @@ def encode_param(value: Any) -> tuple[Any, str]:
     if isinstance(value, bool):
         return int(value), "bool"
     if isinstance(value, int):
-        return value, "int"
+        if -(2**63) <= value < 2**63:
+            return value, "int"
+        return json.dumps(value), "json"  # beyond SQLite's integers: exact, as JSON text
     if isinstance(value, float):
         return value, "float"
     if isinstance(value, str):
@@ -151,11 +153,12 @@ class Column:
     values: list[float]
 
 
-def load_spark(conn: sqlite3.Connection, run_id: int, key_id: int) -> SparkBuckets:
+def _summary_state(conn: sqlite3.Connection, run_id: int, key_id: int) -> tuple[int | None, str]:
     row = conn.execute(
-        "SELECT spark FROM metric_summary WHERE run_id = ? AND key_id = ?", (run_id, key_id)
+        "SELECT last_step, spark FROM metric_summary WHERE run_id = ? AND key_id = ?",
+        (run_id, key_id),
     ).fetchone()
-    return SparkBuckets.from_json(row[0] if row else None)
+    return (row[0], row[1]) if row else (None, "")
 
 
 _UPSERT_SUMMARY = """
@@ -173,28 +176,56 @@ ON CONFLICT(run_id, key_id) DO UPDATE SET
     spark = excluded.spark
 """
 
+_REBUILD_SUMMARY = """
+INSERT OR REPLACE INTO metric_summary(
+    run_id, key_id, count, first_step, last_step, last, last_t, min, max, spark)
+SELECT ?1, ?2, count(*), min(step), max(step),
+    (SELECT value FROM metrics WHERE run_id = ?1 AND key_id = ?2 ORDER BY step DESC LIMIT 1),
+    (SELECT t FROM metrics WHERE run_id = ?1 AND key_id = ?2 ORDER BY step DESC LIMIT 1),
+    min(value), max(value), ?3
+FROM metrics WHERE run_id = ?1 AND key_id = ?2
+"""
 
-def write_points(
-    conn: sqlite3.Connection,
-    run_id: int,
-    columns: Mapping[int, Column],
-    sparks: Mapping[int, SparkBuckets],
-) -> None:
-    """Insert points for several metrics of one run and update their summaries.
 
-    ``sparks`` holds each metric's downsample state *after* this batch.
+def write_points(conn: sqlite3.Connection, run_id: int, columns: Mapping[int, Column]) -> None:
+    """Insert points for several metrics of one run and bring their summaries up to date.
+
+    A point logged again at a step already stored replaces it. In the usual
+    case (new steps only) the summary is updated from the batch alone; when a
+    batch re-logs steps (a resumed run), the summary and its downsample are
+    recomputed from the stored points of that metric, so they never count a
+    replaced point.
     """
     sql = "INSERT OR REPLACE INTO metrics(run_id, key_id, step, t, value) VALUES (?, ?, ?, ?, ?)"
     for key_id, col in columns.items():
+        previous_last, spark_json = _summary_state(conn, run_id, key_id)
         conn.executemany(
             sql, zip(repeat(run_id), repeat(key_id), col.steps, col.ts, col.values, strict=False)
         )
         s = BatchSummary.of(col.steps, col.ts, col.values)
+        only_new_steps = (previous_last is None or s.first_step > previous_last) and len(
+            set(col.steps)
+        ) == len(col.steps)
+        if not only_new_steps:
+            _rebuild_summary(conn, run_id, key_id)
+            continue
+        spark = SparkBuckets.from_json(spark_json)
+        spark.add(col.values)
         conn.execute(
             _UPSERT_SUMMARY,
             (run_id, key_id, s.count, s.first_step, s.last_step, s.last, s.last_t, s.min, s.max,
-             sparks[key_id].to_json()),
+             spark.to_json()),
         )  # fmt: skip
+
+
+def _rebuild_summary(conn: sqlite3.Connection, run_id: int, key_id: int) -> None:
+    spark = SparkBuckets()
+    values = conn.execute(
+        "SELECT value FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step",
+        (run_id, key_id),
+    )
+    spark.add([math.nan if v is None else v for (v,) in values])
+    conn.execute(_REBUILD_SUMMARY, (run_id, key_id, spark.to_json()))
 
 
 def heartbeat(conn: sqlite3.Connection, run_id: int, now: float) -> None:
@@ -243,10 +274,7 @@ def apply_ops(conn: sqlite3.Connection, ops: list[dict[str, Any]]) -> None:
         elif kind == "points":
             rid = run_id(op["uuid"])
             key_id = intern_metric_keys(conn, [op["key"]])[op["key"]]
-            spark = load_spark(conn, rid, key_id)
-            spark.add(op["values"])
-            column = Column(op["steps"], op["ts"], op["values"])
-            write_points(conn, rid, {key_id: column}, {key_id: spark})
+            write_points(conn, rid, {key_id: Column(op["steps"], op["ts"], op["values"])})
         elif kind == "finish":
             finish_run(
                 conn,

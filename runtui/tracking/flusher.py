@@ -33,9 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtui import liveness
-from runtui.errors import StoreError
 from runtui.store import connection, location, spill, writer
-from runtui.store.summary import SparkBuckets
 
 if TYPE_CHECKING:
     from runtui.tracking.run import Run
@@ -142,7 +140,6 @@ class Flusher:
         self.conn = conn
         self.row_id = row_id
         self.key_ids: dict[str, int] = {}
-        self.sparks: dict[int, SparkBuckets] = {}
         self.spill = spill.SpillFile(run.store_path, run.uuid)
         self.failed_at: float | None = None if conn is not None else 0.0
         self.warned = False
@@ -185,7 +182,7 @@ class Flusher:
             self._write(cols, ops, now, durable)
             self.failed_at = None
             self.last_beat = now
-        except (sqlite3.Error, OSError, StoreError) as exc:
+        except Exception as exc:
             self.failed_at = now
             self._spill(cols, ops, exc)
 
@@ -198,35 +195,30 @@ class Flusher:
         if self.spill.path is not None:
             spill.merge_all(self.run.store_path, conn, only=self.spill.path)
             self.spill.path = None
-            self.sparks.clear()
         if self.row_id is None:
             self.row_id = writer.run_row_id(conn, self.run.uuid)
-        new_sparks: dict[int, SparkBuckets] = {}
+        new_ids: dict[str, int] = {}
 
         def transaction(c: sqlite3.Connection) -> None:
+            # ids interned here exist only once this transaction commits: they join
+            # `key_ids` after that, or a rolled-back id could later name another metric
             writer.apply_ops(c, ops)
+            new_ids.clear()
             missing = [name for name in cols if name not in self.key_ids]
             if missing:
-                self.key_ids.update(writer.intern_metric_keys(c, missing))
-            columns = {self.key_ids[name]: col for name, col in cols.items()}
-            new_sparks.clear()
-            for key_id, col in columns.items():
-                spark = self.sparks.get(key_id) or writer.load_spark(c, self.row_id, key_id)
-                spark = spark.copy()
-                spark.add(col.values)
-                new_sparks[key_id] = spark
-            writer.write_points(c, self.row_id, columns, new_sparks)
+                new_ids.update(writer.intern_metric_keys(c, missing))
+            ids = self.key_ids | new_ids if new_ids else self.key_ids
+            writer.write_points(c, self.row_id, {ids[name]: col for name, col in cols.items()})
             writer.heartbeat(c, self.row_id, now)
 
         if durable:
             conn.execute("PRAGMA synchronous=FULL")
         connection.write_transaction(conn, transaction, attempts=WRITE_ATTEMPTS)
-        self.sparks.update(new_sparks)
+        self.key_ids.update(new_ids)
 
     def _spill(
         self, cols: dict[str, writer.Column], ops: list[dict[str, Any]], exc: BaseException | None
     ) -> None:
-        self.sparks.clear()  # reloaded from the database once it can be written again
         records = list(ops) + [
             {
                 "op": "points",

@@ -21,22 +21,30 @@ from runtui.store.writer import Column, encode_param
 from runtui.tracking import flusher as flusher_module
 
 MAX_PENDING_POINTS = 200_000
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what SQLite can store as an integer
 
 
 def _as_number(name: str, value: Any) -> float | int:
     """Accept ints, floats and numeric scalars (numpy, torch); reject the rest by name."""
     if isinstance(value, (str, bytes, bytearray)) or value is None:
         raise TypeError(f"metric {name!r}: expected a number, got {type(value).__name__} {value!r}")
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
         return value
     try:
-        return float(value)
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"metric {name!r}: {value!r} is too large for a float") from None
     except (TypeError, ValueError):
         raise TypeError(f"metric {name!r}: expected a number, got {type(value).__name__}") from None
+    if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX:
+        return value
+    return number
 
 
 def _number(name: str, value: Any) -> float | int:
-    return value if type(value) is float or type(value) is int else _as_number(name, value)
+    if type(value) is float or (type(value) is int and INT64_MIN <= value <= INT64_MAX):
+        return value
+    return _as_number(name, value)
 
 
 def _check_name(name: Any, what: str = "metric") -> str:
@@ -82,7 +90,8 @@ class Run:
         self._pending = 0
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
-        self._finished = False
+        self._finishing = False  # finish() has begun: a second call returns at once
+        self._finished = False  # nothing more is accepted
         self.status = "running"
         self._flusher: flusher_module.Flusher | None = None
         self._services: list[Any] = []  # things to stop at finish: capture, system metrics
@@ -126,19 +135,24 @@ class Run:
             raise TypeError(
                 f"log() takes a metric name and a value, or a dict; got {type(name).__name__}"
             )
-        if step is not None and type(step) is not int:
-            try:
-                step = operator.index(step)
-            except TypeError:
-                raise TypeError(f"step must be an integer, got {step!r}") from None
+        if step is not None:
+            if type(step) is not int:
+                try:
+                    step = operator.index(step)
+                except TypeError:
+                    raise TypeError(f"step must be an integer, got {step!r}") from None
+            if not INT64_MIN <= step <= INT64_MAX:
+                raise ValueError(f"step {step} is out of range (64-bit integers only)")
         for val in values:
-            if type(val) is not float and type(val) is not int:
+            if type(val) is not float and (
+                type(val) is not int or not INT64_MIN <= val <= INT64_MAX
+            ):
                 items = [(k, _number(k, v)) for k, v in items]
                 break
         t = int((time.time() - self.started_at) * 1000)
-        if self._finished:
-            raise RuntimeError(f"run {self.id} is finished; start a new run to log more")
         with self._lock:
+            if self._finished:  # checked under the lock: finish() takes the last buffer
+                raise RuntimeError(f"run {self.id} is finished; start a new run to log more")
             cols = self._cols
             if step is None:
                 for key, val in items:
@@ -186,6 +200,8 @@ class Run:
 
     def _queue(self, op: dict[str, Any], *, soon: bool = True) -> None:
         with self._lock:
+            if self._finished:
+                raise RuntimeError(f"run {self.id} is finished; start a new run to record more")
             self._ops.append(op)
         if soon and self._flusher is not None:
             self._flusher.wake.set()
@@ -253,11 +269,14 @@ class Run:
 
         if status not in STATUSES or status == "running":
             raise ValueError(f"status must be one of completed, failed, canceled; got {status!r}")
-        if self._finished:
-            return
-        self._finished = True
+        with self._lock:
+            if self._finishing:
+                return
+            self._finishing = True
         for service in reversed(self._services):
-            service.stop()
+            service.stop()  # they may still record something (git state, a last sample)
+        with self._lock:
+            self._finished = True
         now = time.time()
         if self._owner:
             final = {"op": "finish", "uuid": self.uuid, "status": status, "ended_at": now}
