@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 
 from runtui.store import connection, writer
-from runtui.store.summary import SparkBuckets
 
 METRICS = ("loss", "acc", "val_loss", "lr")
 OPTIMIZERS = ("adam", "sgd", "adamw")
@@ -54,13 +53,13 @@ def build_store(folder: Path, *, runs: int, points_per_metric: int, seed: int = 
             writer.write_tags(c, row_id, {"team": "nlp" if i % 2 else "vision"})
             keys = writer.intern_metric_keys(c, METRICS)
             decay = rng.uniform(1e-4, 1e-2)
-            columns, sparks = {}, {}
-            for key_id in keys.values():
-                values = [math.exp(-decay * s) + rng.random() * 0.01 for s in steps]
-                columns[key_id] = writer.Column(steps, ts, values)
-                sparks[key_id] = SparkBuckets()
-                sparks[key_id].add(values)
-            writer.write_points(c, row_id, columns, sparks)
+            columns = {
+                key_id: writer.Column(
+                    steps, ts, [math.exp(-decay * s) + rng.random() * 0.01 for s in steps]
+                )
+                for key_id in keys.values()
+            }
+            writer.write_points(c, row_id, columns)
 
         connection.write_transaction(conn, one_run)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

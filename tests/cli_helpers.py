@@ -19,7 +19,6 @@ from click.testing import CliRunner, Result
 
 from runtui.cli.main import main
 from runtui.store import connection, writer
-from runtui.store.summary import SparkBuckets
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
@@ -56,14 +55,11 @@ def add_run(
         writer.write_tags(c, row_id, tags or {})
         if metrics:
             keys = writer.intern_metric_keys(c, metrics)
-            columns, sparks = {}, {}
+            columns = {}
             for metric, values in metrics.items():
                 steps = list(range(len(values)))
                 columns[keys[metric]] = writer.Column(steps, [s * 250 for s in steps], list(values))
-                spark = SparkBuckets()
-                spark.add(list(values))
-                sparks[keys[metric]] = spark
-            writer.write_points(c, row_id, columns, sparks)
+            writer.write_points(c, row_id, columns)
 
     connection.write_transaction(conn, write)
     conn.close()
