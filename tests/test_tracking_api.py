@@ -412,3 +412,28 @@ def test_a_failed_transaction_never_files_points_under_another_metric(
     summary = runtui.open_store(store_dir).run(run.uuid).summary
     assert "someone_else" not in summary
     assert summary["brand_new"].count == 2
+
+
+def test_damaged_or_orphaned_spill_files_never_break_opening_the_store(store_dir: Path) -> None:
+    import json
+
+    with start(store_dir, name="kept") as run:
+        pass
+    spill_dir = store_dir / "spill"
+    spill_dir.mkdir()
+    good = {
+        "op": "points",
+        "uuid": run.uuid,
+        "key": "late",
+        "steps": [0],
+        "ts": [0],
+        "values": [1.5],
+    }
+    orphan = {"op": "params", "uuid": "0000-removed-run", "params": {"a": 1}}
+    (spill_dir / "x.1.jsonl").write_text(
+        json.dumps(good) + "\n" + json.dumps(orphan) + "\n" + '{"op": "params", "uu'
+    )
+    (spill_dir / "y.2.jsonl").write_text(json.dumps({"op": "points", "uuid": run.uuid}) + "\n")
+    store = runtui.open_store(store_dir)
+    assert store.run("kept").summary["late"].last == 1.5
+    assert [p.name for p in spill_dir.iterdir()] == ["y.2.bad"]  # set aside, not retried

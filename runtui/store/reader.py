@@ -341,6 +341,6 @@ def open_store(path: str | os.PathLike[str] | None = None, *, readonly: bool = F
         try:
             spill.merge_all(folder, conn)
             store.reap_crashed()
-        except sqlite3.OperationalError:
+        except (sqlite3.OperationalError, OSError):
             pass  # busy or read-only after all: reading still works
     return store

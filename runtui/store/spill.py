@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,12 +82,35 @@ def merge_all(store: Path, conn: sqlite3.Connection, *, only: Path | None = None
             path.rename(claimed)  # so two processes never merge the same file
         except OSError:
             continue
+        ops = _read_ops(claimed)
         try:
-            ops = [json.loads(line) for line in claimed.read_text("utf-8").splitlines() if line]
-            connection.write_transaction(conn, lambda c, ops=ops: writer.apply_ops(c, ops))
-        except BaseException:
-            claimed.rename(path)
+            connection.write_transaction(
+                conn, lambda c, ops=ops: writer.apply_ops(c, ops, skip_unknown_runs=True)
+            )
+        except (sqlite3.OperationalError, OSError):
+            claimed.rename(path)  # the store is busy or unwritable now: try again later
             raise
+        except Exception as exc:
+            aside = path.with_suffix(".bad")
+            claimed.rename(aside)
+            sys.stderr.write(
+                f"runtui: warning: could not merge spilled data {path.name} ({exc}); "
+                f"kept it as {aside}\n"
+            )
+            continue
         claimed.unlink()
         merged += 1
     return merged
+
+
+def _read_ops(path: Path) -> list[dict[str, Any]]:
+    """The operations of a spill file; a line cut short (a full disk) is skipped."""
+    ops = []
+    for line in path.read_text("utf-8", errors="replace").splitlines():
+        try:
+            op = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(op, dict) and "op" in op:
+            ops.append(op)
+    return ops

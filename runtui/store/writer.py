@@ -244,6 +244,12 @@ def add_artifact(
     )
 
 
+def _run_exists(conn: sqlite3.Connection, uuid: str, created: set[str]) -> bool:
+    if uuid in created:
+        return True
+    return conn.execute("SELECT 1 FROM runs WHERE uuid = ?", (uuid,)).fetchone() is not None
+
+
 def mark_crashed(conn: sqlite3.Connection, run_ids: Iterable[int], now: float) -> None:
     """Give runs whose process is gone the status ``crashed``."""
     conn.executemany(
@@ -254,8 +260,17 @@ def mark_crashed(conn: sqlite3.Connection, run_ids: Iterable[int], now: float) -
     )
 
 
-def apply_ops(conn: sqlite3.Connection, ops: list[dict[str, Any]]) -> None:
-    """Apply logged operations (the spill-file format) inside the caller's transaction."""
+def apply_ops(
+    conn: sqlite3.Connection, ops: list[dict[str, Any]], *, skip_unknown_runs: bool = False
+) -> None:
+    """Apply logged operations (the spill-file format) inside the caller's transaction.
+
+    With ``skip_unknown_runs`` (replaying a spill), operations on a run that no
+    longer exists (removed meanwhile) are dropped instead of failing the rest.
+    """
+    if skip_unknown_runs:
+        known = {op["fields"]["uuid"] for op in ops if op["op"] == "run"}
+        ops = [op for op in ops if op["op"] == "run" or _run_exists(conn, op["uuid"], known)]
     run_ids: dict[str, int] = {}
 
     def run_id(uuid: str) -> int:
