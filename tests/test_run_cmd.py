@@ -176,3 +176,21 @@ def test_exit_zero_is_completed(
     assert done.exit_code == 0
     record = only_run(store_dir)
     assert record.status == "completed" and record.exit_code == 0 and record.snapshot_id is None
+
+
+def test_params_that_would_not_read_back_as_typed_stay_strings() -> None:
+    huge = str(2**70)
+    assert parse_assignments(
+        ["n=010", "big=" + huge, "neg=-2", "zero=0", "frac=0.5", "over=1e999"], "param", True
+    ) == {"n": "010", "big": huge, "neg": -2, "zero": 0, "frac": 0.5, "over": "1e999"}
+
+
+def test_huge_integer_param_is_stored_as_text(
+    code: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    huge = str(2**64)
+    done = invoke(
+        ["--no-snapshot", "-p", f"big={huge}", "-p", "n=010", "--", "true"], code, monkeypatch
+    )
+    assert done.exit_code == 0, done.output
+    assert only_run(store_dir).params == {"big": huge, "n": "010"}

@@ -25,6 +25,7 @@ and a ``failed`` run that says why.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import signal
@@ -41,6 +42,8 @@ from runtui.errors import RuntuiError
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _JOIN_TIMEOUT_S = 2.0
 _INT = re.compile(r"[-+]?\d+")
+_LEADING_ZERO = re.compile(r"[-+]?0\d")
+_SQLITE_INT = range(-(2**63), 2**63)
 _FLOAT = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -53,11 +56,20 @@ class CommandNotStartedError(RuntuiError):
 
 
 def param_value(text: str) -> Any:
-    """``"3"`` → 3, ``"1e-4"`` → 0.0001, anything else stays a string."""
+    """``"3"`` → 3, ``"1e-4"`` → 0.0001, anything else stays a string.
+
+    Numbers that would not come back as typed stay strings too: ``"010"``
+    (an id or a zero-padded label), integers SQLite cannot hold (64-bit),
+    and floats that overflow to infinity.
+    """
+    if _LEADING_ZERO.match(text):
+        return text
     if _INT.fullmatch(text):
-        return int(text)
+        number = int(text)
+        return number if number in _SQLITE_INT else text
     if _FLOAT.fullmatch(text):
-        return float(text)
+        value = float(text)
+        return value if math.isfinite(value) else text
     return text
 
 
@@ -276,7 +288,10 @@ def _supervise(run: Any, command: list[str], parser: Any, signals: _Signals, log
     try:
         try:
             child = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
             )
         except OSError as exc:
             code = 127 if isinstance(exc, FileNotFoundError) else 126
