@@ -41,7 +41,6 @@ class RunSource:
         self.ids: list[int] = []
         self._position: dict[int, int] | None = None
         self._cache: OrderedDict[int, RunRecord] = OrderedDict()
-        self.fetches = 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -58,11 +57,6 @@ class RunSource:
         self.view = view
         self.ids = ids
         self._position = None
-
-    def reload(self) -> None:
-        """Re-read ids and forget cached records (runs changed in the store)."""
-        self._cache.clear()
-        self.load()
 
     def update_records(self, records: Iterable[RunRecord]) -> None:
         """Swap in newer records of runs that changed (live updates); uncached ones load later."""
@@ -103,7 +97,6 @@ class RunSource:
 
     def _fetch_page(self, page: int) -> None:
         wanted = [i for i in self.ids[page * PAGE : (page + 1) * PAGE] if i not in self._cache]
-        self.fetches += 1
         for row_id, record in tableview.records_by_ids(self.store, wanted).items():
             self._cache[row_id] = record
         while len(self._cache) > PAGE * CACHE_PAGES:

@@ -93,13 +93,6 @@ class RunsTable(ScrollView, can_focus=True):
             super().__init__()
             self.record = record
 
-    class Highlighted(Message):
-        """The cursor moved to another run (or the view changed)."""
-
-        def __init__(self, record: RunRecord | None) -> None:
-            super().__init__()
-            self.record = record
-
     class SortRequested(Message):
         """The user asked to sort by a column; the screen reloads the view."""
 
@@ -184,10 +177,6 @@ class RunsTable(ScrollView, can_focus=True):
     def current_record(self) -> RunRecord | None:
         return self.source.record(self.cursor) if len(self.source) else None
 
-    def marked_records(self) -> list[str]:
-        """Uuids of marked runs."""
-        return sorted(self.marked)
-
     def move_to(self, row_id: int) -> bool:
         """Put the cursor on a run of the view; False if the view does not contain it."""
         position = self.source.position(row_id)
@@ -225,7 +214,6 @@ class RunsTable(ScrollView, can_focus=True):
             return
         self._scroll_cursor_into_view()
         self.refresh()
-        self.post_message(self.Highlighted(self.current_record()))
 
     def watch_current_column(self) -> None:
         if not self.columns:
