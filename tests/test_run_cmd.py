@@ -5,12 +5,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import runtui
-from runtui.services.runner import param_value, parse_assignments
+from runtui.services.runner import IDLE_GIVE_UP_S, param_value, parse_assignments
 
 
 def runtui_run(args: list[str], env: dict, cwd: Path, **kw) -> subprocess.CompletedProcess:
@@ -194,3 +195,20 @@ def test_huge_integer_param_is_stored_as_text(
     )
     assert done.exit_code == 0, done.output
     assert only_run(store_dir).params == {"big": huge, "n": "010"}
+
+
+def test_every_line_arrives_when_the_output_is_read_slowly(
+    code: Path, store_dir: Path, subprocess_env: dict
+) -> None:
+    lines = 3000  # more than the two pipe buffers hold: the copy outlives the command
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "runtui", "run", "--no-snapshot", "--", sys.executable, "-c",
+         f"for i in range({lines}): print(i, 'y' * 40)"],
+        env=subprocess_env, cwd=code, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(IDLE_GIVE_UP_S + 1)  # the command is long done; our reading has not begun
+    out = runner.stdout.read().decode()
+    assert runner.wait(timeout=30) == 0
+    assert len(out.splitlines()) == lines and out.endswith(f"{lines - 1} {'y' * 40}\n")
+    log = runtui.open_store(store_dir).log_path(only_run(store_dir)).read_text()
+    assert len(log.splitlines()) == lines

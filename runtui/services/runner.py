@@ -12,6 +12,11 @@ copies what arrives to the same stream of the runner (so it shows live) and
 to the run's log file, and, with ``--scalars``, turns printed numbers into
 metrics.
 
+After the command exits, the copying goes on until both pipes reach their
+end, however slowly the runner's own output is read; it gives up only on a
+pipe that stays idle for `IDLE_GIVE_UP_S` (a background grandchild that
+still holds it open).
+
 Signals: SIGTERM and SIGHUP are forwarded to the child. SIGINT is forwarded
 unless the runner is in the terminal's foreground process group: then a
 Ctrl-C has already reached the child directly, and a second copy would
@@ -32,6 +37,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +46,7 @@ from typing import IO, Any
 from runtui.errors import RuntuiError
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-_JOIN_TIMEOUT_S = 2.0
+IDLE_GIVE_UP_S = 2.0  # after the command exits: a pipe silent this long is abandoned
 _INT = re.compile(r"[-+]?\d+")
 _LEADING_ZERO = re.compile(r"[-+]?0\d")
 _SQLITE_INT = range(-(2**63), 2**63)
@@ -161,6 +167,8 @@ class _Tee:
         self.on_line = on_line
         self.lock = threading.Lock()
         self.threads: list[threading.Thread] = []
+        # thread -> monotonic time it started waiting for data (None: busy copying)
+        self.waiting_since: dict[threading.Thread, float | None] = {}
 
     def start(self, pipe: IO[bytes], terminal_fd: int) -> None:
         thread = threading.Thread(
@@ -172,11 +180,14 @@ class _Tee:
     def _pump(self, pipe: IO[bytes], terminal_fd: int) -> None:
         fd = pipe.fileno()
         pending = b""
+        me = threading.current_thread()
         while True:
+            self.waiting_since[me] = time.monotonic()
             try:
                 data = os.read(fd, 65536)
             except OSError:
                 break
+            self.waiting_since[me] = None
             if not data:
                 break
             _write_all(terminal_fd, data)
@@ -198,9 +209,20 @@ class _Tee:
             with contextlib.suppress(Exception):  # a parsing problem must never stop the tee
                 self.on_line(line.decode("utf-8", errors="replace"))
 
-    def join(self) -> None:
+    def join(self, idle_give_up_s: float = IDLE_GIVE_UP_S) -> None:
+        """Wait until every pipe is copied to its end, called once the command has exited.
+
+        A slow reader of our output only slows this down; a pipe that stays
+        idle for ``idle_give_up_s`` (a grandchild holding it open) is
+        abandoned, so the runner never hangs on it.
+        """
+        exited = time.monotonic()
         for thread in self.threads:
-            thread.join(_JOIN_TIMEOUT_S)  # a grandchild holding the pipe must not hang us
+            while thread.is_alive():
+                thread.join(0.05)
+                since = self.waiting_since.get(thread)
+                if since is not None and time.monotonic() - max(since, exited) > idle_give_up_s:
+                    break
 
 
 class _ScalarLogger:
