@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -212,3 +213,29 @@ def test_every_line_arrives_when_the_output_is_read_slowly(
     assert len(out.splitlines()) == lines and out.endswith(f"{lines - 1} {'y' * 40}\n")
     log = runtui.open_store(store_dir).log_path(only_run(store_dir)).read_text()
     assert len(log.splitlines()) == lines
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"  # a zombie has stopped running; its new parent may never reap it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux")
+def test_killing_the_runner_stops_its_command(code: Path, subprocess_env: dict) -> None:
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "runtui", "run", "--no-snapshot", "--", sys.executable, "-c",
+         "import os, time; print(os.getpid(), flush=True); time.sleep(60)"],
+        env=subprocess_env, cwd=code, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    child = int(runner.stdout.readline())
+    runner.kill()
+    runner.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not _gone(child):
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the command outlived its runner")

@@ -17,6 +17,9 @@ end, however slowly the runner's own output is read; it gives up only on a
 pipe that stays idle for `IDLE_GIVE_UP_S` (a background grandchild that
 still holds it open).
 
+On Linux the command is started with a parent-death signal (SIGTERM): a
+runner killed with SIGKILL does not leave its command running unwatched.
+
 Signals: SIGTERM and SIGHUP are forwarded to the child. SIGINT is forwarded
 unless the runner is in the terminal's foreground process group: then a
 Ctrl-C has already reached the child directly, and a second copy would
@@ -289,6 +292,31 @@ def run_command(spec: RunSpec) -> int:
         signals.restore()
 
 
+def _parent_death_signal() -> Any:
+    """A ``preexec_fn`` that has the kernel send SIGTERM to the command if the runner dies.
+
+    Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere None. libc is loaded
+    here, before the fork, so the child only makes the call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    runner = os.getpid()
+    pr_set_pdeathsig = 1
+
+    def set_it() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != runner:  # the runner died before the call: nothing will signal us
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_it
+
+
 def _open_log(path: Path) -> IO[bytes] | None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -314,6 +342,7 @@ def _supervise(run: Any, command: list[str], parser: Any, signals: _Signals, log
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=env,
+                preexec_fn=_parent_death_signal(),  # one libc call in the child, no locks
             )
         except OSError as exc:
             code = 127 if isinstance(exc, FileNotFoundError) else 126
