@@ -21,7 +21,6 @@ from runtui import liveness
 from runtui.errors import AmbiguousRunError, RunNotFoundError, StoreError
 from runtui.store import connection, location, spill, writer
 from runtui.store.records import Artifact, Experiment, MetricSummary, RunRecord
-from runtui.store.summary import spark_means
 
 _RUN_COLUMNS = (
     "r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at, r.heartbeat_at, "
@@ -259,7 +258,7 @@ class Store:
                         first_step=s[6],
                         last_step=s[7],
                         last_time=row[5] + s[8] / 1000.0,
-                        spark=self._decoded("spark", s[9]),
+                        spark_state=s[9],
                     )
                     for s in summaries.get(run_id, [])
                 },
@@ -275,18 +274,16 @@ class Store:
         return records
 
     def _decoded(self, kind: str, text: str) -> Any:
-        """``text`` decoded, remembered: listing again (the TUI does, live) skips the decoding.
+        """JSON ``text`` decoded, remembered: runs of one sweep share ``env`` and ``command``.
 
-        Decoding the ``spark`` JSON (64 full-precision floats) is most of the
-        cost of listing runs, and runs of one sweep share ``env`` and
-        ``command`` texts. Callers copy mutable results.
+        Callers copy mutable results.
         """
         key = (kind, text)
         value = self._memo.get(key)
         if value is None:
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
-            value = tuple(spark_means(text)) if kind == "spark" else json.loads(text)
+            value = json.loads(text)
             self._memo[key] = value
         return value
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtui.store.summary import spark_means
+
 STATUSES = ("running", "completed", "failed", "canceled", "crashed")
 
 
@@ -34,7 +36,15 @@ class MetricSummary:
     first_step: int
     last_step: int
     last_time: float
-    spark: tuple[float, ...] = ()  # bucket means across the whole series, oldest first
+    spark_state: str = field(default="", repr=False, compare=False)
+
+    @property
+    def spark(self) -> tuple[float, ...]:
+        """Bucket means across the whole series, oldest first (NaN for an all-NaN bucket).
+
+        Decoded on first use: listing runs for their last values never pays for it.
+        """
+        return spark_means(self.spark_state)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ scan raw points.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import operator
@@ -99,9 +100,13 @@ class SparkBuckets:
         return cls(width=data["w"], sums=data["s"], counts=data["c"], filled=data["f"])
 
 
-def spark_means(text: str | None) -> list[float]:
-    """The bucket means stored in a summary's ``spark`` column (NaN for empty buckets)."""
-    return SparkBuckets.from_json(text).means()
+@functools.lru_cache(maxsize=16384)
+def spark_means(text: str | None) -> tuple[float, ...]:
+    """The bucket means stored in a summary's ``spark`` column (NaN for empty buckets).
+
+    Remembered: the runs table asks again for the same rows on every refresh.
+    """
+    return tuple(SparkBuckets.from_json(text).means())
 
 
 @dataclass
