@@ -35,6 +35,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
+from operator import methodcaller
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
@@ -204,27 +205,55 @@ def csv_lead(run: str, key: str, escape_formulas: bool) -> str:
     return buffer.getvalue() + ","
 
 
-def _csv_rows(chunk: list[tuple[Any, ...]], escape: bool) -> list[list[Any]]:
-    """`csv_cell` applied to the cells that need it (numbers and None pass as they are)."""
-    return [
-        [
-            v
-            if (t := type(v)) is float
-            or t is int
-            or v is None
-            or (t is str and not (escape and v.startswith(FORMULA_START)))
-            else csv_cell(v, escape)
-            for v in row
-        ]
-        for row in chunk
-    ]
+_AS_IS = frozenset({int, float, type(None)})  # cells every format writes as they are
+_is_formula = methodcaller("startswith", FORMULA_START)
+
+
+def _by_column(
+    chunk: list[tuple[Any, ...]], keep: Callable[[Sequence[Any]], bool], fix: Callable[[Any], Any]
+) -> list[tuple[Any, ...]]:
+    """``chunk`` with ``fix`` applied to every cell of the columns ``keep`` rejects.
+
+    Deciding per column, with C-level passes (``set(map(type, ...))``),
+    leaves the usual chunk of numbers and plain text untouched instead of
+    calling Python for each of its cells.
+    """
+    if not chunk:
+        return chunk
+    columns = list(zip(*chunk, strict=True))
+    for i, column in enumerate(columns):
+        if not keep(column):
+            columns[i] = tuple(map(fix, column))
+    return list(zip(*columns, strict=True))
+
+
+def _csv_rows(chunk: list[tuple[Any, ...]], escape: bool) -> list[tuple[Any, ...]]:
+    """`csv_cell` applied to the columns that need it."""
+
+    def keep(column: Sequence[Any]) -> bool:
+        kinds = set(map(type, column))
+        if kinds <= _AS_IS:
+            return True
+        if kinds == {str}:
+            return not (escape and any(map(_is_formula, column)))
+        return False
+
+    return _by_column(chunk, keep, lambda v: csv_cell(v, escape))
 
 
 def _json_lines(table: Table) -> Iterator[list[str]]:
     columns = table.columns
     dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+
+    def keep(column: Sequence[Any]) -> bool:
+        kinds = set(map(type, column))
+        if float in kinds:
+            return all(map(math.isfinite, (v for v in column if type(v) is float)))
+        return not kinds & {list, dict, tuple}
+
     for chunk in table.chunks:
-        yield [dumps(dict(zip(columns, json_safe(list(row)), strict=True))) for row in chunk]
+        rows = _by_column(chunk, keep, json_safe)
+        yield [dumps(dict(zip(columns, row, strict=True))) for row in rows]
 
 
 def _jsonl(table: Table, out: IO[str], _escape: bool) -> Iterator[int]:
