@@ -19,11 +19,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runtui.services.logs import TAIL_CHUNK, LogFollower
+from runtui.services.logs import LogFollower, tail_lines
 from runtui.services.textsafe import fold_redraws
 
 RESTART_LINES = 1000  # lines kept from a replaced/truncated file when no tail size was asked
-MAX_TAIL_BYTES = 16 * 1024 * 1024  # never read further back than this for a tail
 
 
 @dataclass
@@ -51,16 +50,7 @@ def _decode(raw: list[bytes]) -> list[str]:
 def _tail_until(path: Path, end: int, max_lines: int) -> tuple[list[bytes], bytes]:
     """The last ``max_lines`` complete lines before byte ``end``, and the partial one after."""
     with open(path, "rb") as f:
-        pos, data = end, b""
-        while pos > 0 and data.count(b"\n") <= max_lines and end - pos < MAX_TAIL_BYTES:
-            step = min(TAIL_CHUNK, pos)
-            pos -= step
-            f.seek(pos)
-            data = f.read(step) + data
-    *lines, partial = data.split(b"\n")
-    if pos > 0 and lines:
-        lines = lines[1:]  # the first piece starts mid-line
-    return (lines[-max_lines:] if max_lines else []), partial
+        return tail_lines(f, end, max_lines)
 
 
 class LogTail:

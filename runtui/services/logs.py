@@ -12,14 +12,55 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 from runtui.services.textsafe import fold_redraws
 
 TAIL_CHUNK = 64 * 1024
+MAX_TAIL_BYTES = 8 * 1024 * 1024  # a tail never reads further back than this
+CUT_MARK = "[…] ".encode()  # starts a line whose beginning lies beyond MAX_TAIL_BYTES
 
 
 def _decode(lines: list[bytes]) -> list[str]:
     return [fold_redraws(line.decode("utf-8", "replace")) for line in lines]
+
+
+def tail_lines(
+    f: BinaryIO, end: int, max_lines: int, max_bytes: int = MAX_TAIL_BYTES
+) -> tuple[list[bytes], bytes]:
+    """The last ``max_lines`` complete lines before byte ``end`` of ``f``, and the piece after.
+
+    The piece after is the unfinished last line (``b""`` when ``end`` is just
+    past a newline). At most ``max_bytes`` are read back from ``end``: a
+    line cut there (a progress bar printed for hours with no newline) comes
+    back with its start replaced by `CUT_MARK`. Chunks are read backwards
+    and joined once, so a single 1 GB line costs ``max_bytes``, not more.
+    """
+    floor = max(0, end - max_bytes)
+    chunks: list[bytes] = []
+    pos, newlines = end, 0
+    while pos > floor and newlines <= max_lines:
+        step = min(TAIL_CHUNK, pos - floor)
+        pos -= step
+        f.seek(pos)
+        chunk = f.read(step)
+        chunks.append(chunk)
+        newlines += chunk.count(b"\n")
+    *lines, partial = b"".join(reversed(chunks)).split(b"\n")
+    if pos > 0 and newlines <= max_lines:  # stopped by the byte cap, in the middle of a line
+        f.seek(pos - 1)
+        if f.read(1) != b"\n":
+            first = lines[0] if lines else partial
+            first = CUT_MARK + first if first else first
+            if lines:
+                lines[0] = first
+            else:
+                partial = first
+            if lines and not lines[0]:
+                del lines[0]  # nothing of that line is within the cap
+    elif pos > 0 and lines:
+        del lines[0]  # enough lines: the first piece starts mid-line
+    return (lines[-max_lines:] if max_lines else []), partial
 
 
 def read_tail(path: Path, max_lines: int = 1000) -> list[str]:
@@ -30,17 +71,9 @@ def read_tail(path: Path, max_lines: int = 1000) -> list[str]:
         return []
     with f:
         end = f.seek(0, os.SEEK_END)
-        pos, data = end, b""
-        while pos > 0 and data.count(b"\n") <= max_lines:
-            step = min(TAIL_CHUNK, pos)
-            pos -= step
-            f.seek(pos)
-            data = f.read(step) + data
-    lines = data.split(b"\n")
-    if pos > 0:
-        lines = lines[1:]  # the first piece is a partial line
-    if lines and lines[-1] == b"":
-        lines.pop()
+        lines, partial = tail_lines(f, end, max_lines)
+    if partial:
+        lines.append(partial)
     return _decode(lines[-max_lines:]) if max_lines else []
 
 
