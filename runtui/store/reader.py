@@ -14,6 +14,8 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +116,8 @@ class Store:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args = [*args, limit, offset]
-        return self._records(self.conn.execute(sql, args).fetchall())
+        every_run = where == "1" and limit is None
+        return self._records(self.conn.execute(sql, args).fetchall(), every_run=every_run)
 
     def count_runs(self, filter: str | None = None, experiment: str | None = None) -> int:
         where, args = self._where(filter, experiment)
@@ -197,21 +200,24 @@ class Store:
 
     # -- assembling records ------------------------------------------------
 
-    def _records(self, rows: Sequence[tuple[Any, ...]]) -> list[RunRecord]:
+    def _records(
+        self, rows: Sequence[tuple[Any, ...]], *, every_run: bool = False
+    ) -> list[RunRecord]:
+        """Records for ``rows`` of `_RUN_COLUMNS`, with params, tags and summaries.
+
+        ``every_run`` says the rows are all the runs of the store: the details
+        are then read by scanning their tables instead of looking up each run.
+        """
         if not rows:
             return []
-        ids = [row[0] for row in rows]
-        params = self._by_run(
-            ids, "SELECT run_id, key, value, kind FROM params WHERE run_id IN ({}) ORDER BY key"
-        )
-        tags = self._by_run(
-            ids, "SELECT run_id, key, value FROM tags WHERE run_id IN ({}) ORDER BY key"
-        )
+        ids = None if every_run else [row[0] for row in rows]
+        params = self._by_run(ids, "run_id", "SELECT run_id, key, value, kind FROM params")
+        tags = self._by_run(ids, "run_id", "SELECT run_id, key, value FROM tags")
         summaries = self._by_run(
             ids,
+            "s.run_id",
             "SELECT s.run_id, k.name, s.last, s.min, s.max, s.count, s.first_step, s.last_step, "
-            "s.last_t, s.spark FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id "
-            "WHERE s.run_id IN ({}) ORDER BY k.name",
+            "s.last_t, s.spark FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id",
         )
         now = time.time()
         here = liveness.hostname()
@@ -287,12 +293,25 @@ class Store:
             self._memo[key] = value
         return value
 
-    def _by_run(self, ids: list[int], sql: str) -> dict[int, list[tuple[Any, ...]]]:
+    def _by_run(
+        self, ids: list[int] | None, run_column: str, select: str
+    ) -> dict[int, list[tuple[Any, ...]]]:
+        """Rows of ``select`` for runs ``ids`` (None: every run), grouped by run id.
+
+        ``select`` names the run id first and the key to order by second.
+        """
+        order = f"ORDER BY {run_column}, 2"
         out: dict[int, list[tuple[Any, ...]]] = {}
-        for chunk in _chunks(ids, 900):
-            query = sql.format(",".join("?" * len(chunk)))
-            for row in self.conn.execute(query, chunk):
-                out.setdefault(row[0], []).append(row)
+        if ids is None:
+            queries = [(f"{select} {order}", [])]
+        else:
+            queries = [
+                (f"{select} WHERE {run_column} IN ({','.join('?' * len(c))}) {order}", c)
+                for c in _chunks(ids, 900)
+            ]
+        for sql, args in queries:
+            for run_id, group in groupby(self.conn.execute(sql, args), key=itemgetter(0)):
+                out[run_id] = list(group)
         return out
 
 

@@ -24,7 +24,7 @@ class Experiment:
     run_count: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MetricSummary:
     """One metric of one run: ``last``/``min``/``max`` ignore nothing but NaN for min/max."""
 
