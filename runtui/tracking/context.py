@@ -2,10 +2,13 @@
 
 Redacted by default (``RUNTUI_NO_REDACT=1`` turns it off):
 
-* environment variables whose names contain TOKEN, SECRET, KEY, PASSWORD,
-  PASSWD, CREDENTIAL, AUTH or PRIVATE;
+* environment variables whose names contain TOKEN, SECRET, KEY, PASS
+  (PASSWORD, DB_PASS), CREDENTIAL, AUTH or PRIVATE, or PWD as a word of
+  their own (DB_PWD; not ``PWD``, the working folder, nor ``OLDPWD``);
 * command-line values after flags with those words (``--token X``,
-  ``--api-key=X``, ``--password X``).
+  ``--api-key=X``, ``--password X``);
+* the password of any URL with credentials, in every environment value and
+  argument (``http://bob:s3cret@proxy`` → ``http://bob:***@proxy``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REDACTED = "***"
-_SECRET_WORDS = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|PASSWD|CREDENTIAL|AUTH|PRIVATE", re.I)
+_SECRET_WORDS = re.compile(r"TOKEN|SECRET|KEY|PASS|CREDENTIAL|AUTH|PRIVATE|(?:^|_)PWD(?:_|$)", re.I)
+_NOT_SECRET = frozenset({"PWD"})  # the working folder
+_URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@", re.I)
 _GIT_TIMEOUT_S = 5.0
 
 
@@ -29,13 +34,23 @@ def redaction_enabled() -> bool:
 
 
 def is_secret_name(name: str) -> bool:
+    if name.upper() in _NOT_SECRET:
+        return False
     return bool(_SECRET_WORDS.search(name.replace("-", "_")))
+
+
+def redact_url_passwords(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` replaced by ``***``."""
+    return _URL_PASSWORD.sub(rf"\1:{REDACTED}@", text) if "@" in text else text
 
 
 def redact_env(env: dict[str, str]) -> dict[str, str]:
     if not redaction_enabled():
         return dict(env)
-    return {k: (REDACTED if is_secret_name(k) else v) for k, v in sorted(env.items())}
+    return {
+        k: (REDACTED if is_secret_name(k) else redact_url_passwords(v))
+        for k, v in sorted(env.items())
+    }
 
 
 def redact_argv(argv: list[str]) -> list[str]:
@@ -58,7 +73,7 @@ def redact_argv(argv: list[str]) -> list[str]:
                     out.append(arg)
                     hide_next = True
                 continue
-        out.append(arg)
+        out.append(redact_url_passwords(arg))
     return out
 
 
