@@ -437,3 +437,15 @@ def test_damaged_or_orphaned_spill_files_never_break_opening_the_store(store_dir
     store = runtui.open_store(store_dir)
     assert store.run("kept").summary["late"].last == 1.5
     assert [p.name for p in spill_dir.iterdir()] == ["y.2.bad"]  # set aside, not retried
+
+
+def test_a_name_that_is_also_an_id_prefix_is_ambiguous(store_dir: Path) -> None:
+    with start(store_dir) as other:
+        pass
+    with start(store_dir, name=other.id[:6]) as named:
+        pass
+    store = runtui.open_store(store_dir)
+    with pytest.raises(AmbiguousRunError, match="2 runs"):
+        store.run(other.id[:6])
+    assert store.run(other.id).uuid == other.uuid
+    assert store.run(named.id).uuid == named.uuid

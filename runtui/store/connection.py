@@ -52,21 +52,12 @@ def connect(store: Path, *, readonly: bool = False, create: bool = False) -> sql
         raise StoreError(f"{store} is not a runtui store folder")
     try:
         if readonly:
-            conn = sqlite3.connect(
-                f"{db.as_uri()}?mode=ro",
-                uri=True,
-                timeout=busy_timeout(),
-                isolation_level=None,
-                check_same_thread=False,
-            )
+            conn = _open_readonly(db)
         else:
             conn = sqlite3.connect(
                 db, timeout=busy_timeout(), isolation_level=None, check_same_thread=False
             )
-        if readonly:
-            schema.check_version(conn)
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        else:
+        if not readonly:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             retry_busy(lambda: schema.migrate(conn))
@@ -74,6 +65,29 @@ def connect(store: Path, *, readonly: bool = False, create: bool = False) -> sql
     except sqlite3.DatabaseError as exc:
         raise _describe(store, exc) from None
     return conn
+
+
+def _open_readonly(db: Path) -> sqlite3.Connection:
+    """``mode=ro``; on a read-only filesystem, where SQLite cannot create the
+    WAL index (``-shm``), fall back to ``immutable=1``, which reads the file as
+    it is (changes made meanwhile by a writer elsewhere are not seen)."""
+    last: sqlite3.OperationalError | None = None
+    for flags in ("mode=ro", "mode=ro&immutable=1"):
+        conn = sqlite3.connect(
+            f"{db.as_uri()}?{flags}",
+            uri=True,
+            timeout=busy_timeout(),
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            schema.check_version(conn)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            last = exc
+    raise last or sqlite3.OperationalError("cannot open the store read-only")
 
 
 def is_busy(exc: BaseException) -> bool:

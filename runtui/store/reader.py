@@ -147,12 +147,16 @@ class Store:
             raise RunNotFoundError("no run given")
         base = f"SELECT {_RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id "
         rows = self.conn.execute(base + "WHERE r.uuid = ?", (ref,)).fetchall()
-        if not rows and len(ref) >= MIN_REF_PREFIX and _is_hex_prefix(ref):
-            rows = self.conn.execute(
-                base + "WHERE r.uuid >= ? AND r.uuid < ? LIMIT 10", (ref.lower(), ref.lower() + "g")
-            ).fetchall()
         if not rows:
-            rows = self.conn.execute(base + "WHERE r.name = ? LIMIT 10", (ref,)).fetchall()
+            # a ref may be a short id or a name: when it is both, asking is the only safe answer
+            named = self.conn.execute(base + "WHERE r.name = ? LIMIT 10", (ref,)).fetchall()
+            prefixed = []
+            if len(ref) >= MIN_REF_PREFIX and _is_hex_prefix(ref):
+                low = ref.lower()
+                prefixed = self.conn.execute(
+                    base + "WHERE r.uuid >= ? AND r.uuid < ? LIMIT 10", (low, low + "g")
+                ).fetchall()
+            rows = named + [row for row in prefixed if row not in named]
         if not rows:
             raise RunNotFoundError(f"no run matches {ref!r}")
         if len(rows) > 1:
