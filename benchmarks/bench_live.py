@@ -49,7 +49,6 @@ import random, sys, time, uuid as uuidlib
 from pathlib import Path
 import runtui
 from runtui.store import connection, location, writer
-from runtui.store.summary import SparkBuckets
 
 store = Path(sys.argv[1]); n = int(sys.argv[2]); through_logger = int(sys.argv[3])
 run = runtui.start_run("bench", name="target", snapshot=False, capture_output=False, store=store)
@@ -69,9 +68,7 @@ for i in range(n):
     elif kind == 1:
         def point(c, i=i):
             now = time.time()
-            spark = SparkBuckets(); spark.add([now])
-            col = writer.Column([i], [0], [now])
-            writer.write_points(c, row, {key: col}, {key: spark})
+            writer.write_points(c, row, {key: writer.Column([i], [0], [now])})
             writer.heartbeat(c, row, now)
         connection.write_transaction(conn, point)
     else:
