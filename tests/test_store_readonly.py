@@ -26,7 +26,7 @@ def readonly_view(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
             pytest.skip("read-only remounts are not allowed here")
         yield source, view
     finally:
-        subprocess.run(["umount", str(view)], capture_output=True)
+        subprocess.run(["umount", "--lazy", str(view)], capture_output=True)
 
 
 def test_read_only_store_is_readable_and_logging_spills(
@@ -38,6 +38,7 @@ def test_read_only_store_is_readable_and_logging_spills(
     store = runtui.open_store(view / "st")
     assert not store.writable
     assert [r.uuid for r in store.runs()] == [run.uuid]
+    store.close()
 
     late = runtui.start_run(store=view / "st", snapshot=False, capture_output=False)
     late.log("y", 2.0)

@@ -264,3 +264,31 @@ def test_spill_left_by_a_finished_script_is_merged_when_the_store_is_opened(
     assert run.status == "completed"
     assert run.summary["acc"].count == 300
     assert not list((store_dir / "spill").glob("*.jsonl"))
+
+
+def test_attaching_to_a_locked_store_spills_instead_of_crashing(
+    store_dir: Path, subprocess_env: dict[str, str]
+) -> None:
+    owner = runtui.start_run(store=store_dir, snapshot=False, capture_output=False)
+    subprocess_env["RUNTUI_BUSY_TIMEOUT"] = "0.2"
+    subprocess_env["RUNTUI_RUN_ID"] = owner.uuid
+    lock = _hold_write_lock(store_dir / "runtui.db")
+    try:
+        proc = spawn(
+            """
+            import runtui
+            runtui.init(snapshot=False, capture_output=False)
+            runtui.log("loss", 0.25)
+            runtui.finish()
+            print("trained", flush=True)
+            """,
+            subprocess_env,
+        )
+        out, err = proc.communicate(timeout=60)
+    finally:
+        lock.rollback()
+        lock.close()
+    assert proc.returncode == 0 and "trained" in out, err
+    owner.finish()
+    record = runtui.open_store(store_dir).run(owner.uuid)
+    assert record.summary["loss"].last == 0.25

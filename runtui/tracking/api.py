@@ -155,16 +155,35 @@ def _take_snapshot(run: Run, snapshot: bool | str | os.PathLike[str]) -> None:
 
 
 def _attach(folder: Path, run_ref: str) -> Run:
+    """The existing run ``run_ref`` (set by ``runtui run``), to log into but not to finish.
+
+    If the store cannot be read right now (locked, unwritable), a full uuid is
+    enough to go on: points are spilled and merged into that run later.
+    """
     from runtui.store.reader import open_store
 
     try:
         store = open_store(folder)
-    except RuntuiError as exc:
-        raise RuntuiError(f"RUNTUI_RUN_ID={run_ref}: {exc}") from None
-    try:
-        record = store.run(run_ref)
-    finally:
-        store.close()
+        try:
+            record = store.run(run_ref)
+        finally:
+            store.close()
+    except (StoreVersionError, LookupError):
+        raise
+    except (RuntuiError, sqlite3.Error, OSError) as exc:
+        if not _is_uuid(run_ref):
+            raise RuntuiError(f"RUNTUI_RUN_ID={run_ref}: {exc}") from None
+        sys.stderr.write(f"runtui: warning: store not readable ({exc}); spilling run data\n")
+        run = Run(
+            store_path=folder,
+            uuid=run_ref,
+            name=run_ref[:8],
+            experiment="",
+            started_at=time.time(),
+            owner=False,
+        )
+        run._start(Flusher(run, None, None))
+        return run
     run = Run(
         store_path=folder,
         uuid=record.uuid,
@@ -175,9 +194,19 @@ def _attach(folder: Path, run_ref: str) -> Run:
         params=record.params,
         next_steps={k: s.last_step + 1 for k, s in record.summary.items()},
     )
-    conn = connection.connect(folder)
+    try:
+        conn: sqlite3.Connection | None = connection.connect(folder)
+    except (StoreError, sqlite3.Error, OSError):
+        conn = None  # the flusher spills until the store can be written
     run._start(Flusher(run, conn, record.row_id))
     return run
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid_module.UUID(text)) == text
+    except ValueError:
+        return False
 
 
 def _start_capture(run: Run) -> None:
