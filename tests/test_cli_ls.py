@@ -179,3 +179,13 @@ def test_help_does_not_load_the_tui():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_escape_sequences_in_param_and_metric_names_never_reach_the_terminal(store_dir: Path):
+    add_run(store_dir, "a", params={"lr\x1b]0;pwned\x07": 1}, metrics={"loss\x1b[2J": [0.5]})
+    add_run(store_dir, "b", started_at=T0 + 1, params={"lr\x1b]0;pwned\x07": 2})
+    result = cli("ls")
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "pwned" not in result.stdout
+    header = result.stdout.splitlines()[0].split()
+    assert "lr" in header and "loss" in header

@@ -93,3 +93,18 @@ def test_unknown_format(store_dir: Path):
     add_run(store_dir, "a")
     result = cli("show", "a", "--format", "yaml")
     assert result.exit_code == 2 and "unknown format 'yaml'" in result.stderr
+
+
+def test_escape_sequences_in_keys_never_reach_the_terminal(store_dir: Path):
+    add_run(
+        store_dir,
+        "keys",
+        params={"lr\x1b]0;pwned\x07": 1},
+        tags={"t\x1b]8;;http://evil\x07": "v"},
+        extra={"env": {"E\x1b]0;title\x07": "x"}},
+    )
+    result = cli("show", "keys")
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "pwned" not in result.stdout
+    assert "evil" not in result.stdout and "title" not in result.stdout
+    assert "  lr  1" in result.stdout

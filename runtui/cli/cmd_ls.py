@@ -71,8 +71,8 @@ def _print_table(runs: Any) -> None:
     clash = set(params) & set(metrics)
     header = [
         "id", "name", "experiment", "status", "started", "duration",
-        *(f"params.{k}" if k in clash else k for k in params),
-        *(f"metrics.{k}" if k in clash else k for k in metrics),
+        *text_column([f"params.{k}" if k in clash else k for k in params]),
+        *text_column([f"metrics.{k}" if k in clash else k for k in metrics]),
     ]  # fmt: skip
     raw = runs.column_values(started=_local_time)
     first_metric = 6 + len(params)

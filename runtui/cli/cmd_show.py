@@ -68,7 +68,7 @@ def _log(path: str) -> str:
 
 
 def _fields(pairs: list[tuple[str, Any]]) -> list[str]:
-    shown = [(k, human_cell(v)) for k, v in pairs if v not in (None, "", [], {})]
+    shown = [(human_cell(k), human_cell(v)) for k, v in pairs if v not in (None, "", [], {})]
     width = max((len(k) for k, _ in shown), default=0)
     return [f"  {k.ljust(width)}  {v}" for k, v in shown]
 
