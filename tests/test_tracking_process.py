@@ -292,3 +292,32 @@ def test_attaching_to_a_locked_store_spills_instead_of_crashing(
     owner.finish()
     record = runtui.open_store(store_dir).run(owner.uuid)
     assert record.summary["loss"].last == 0.25
+
+
+def test_a_forked_child_leaves_its_parents_run_alone(
+    store_dir: Path, subprocess_env: dict[str, str]
+) -> None:
+    proc = spawn(
+        """
+        import os, runtui
+        parent = runtui.start_run("fork", name="parent", snapshot=False, capture_output=False)
+        parent.log("loss", 1.0)
+        pid = os.fork()
+        if pid == 0:
+            with runtui.start_run("fork", name="child", snapshot=False, capture_output=False) as c:
+                c.log("loss", 2.0)
+            raise SystemExit(0)   # the child exits normally: atexit runs here
+        os.waitpid(pid, 0)
+        parent.log("loss", 0.5)
+        print("parent still running:", runtui.open_store().run("parent").status, flush=True)
+        parent.finish()
+        """,
+        subprocess_env,
+    )
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "parent still running: running" in out
+    store = runtui.open_store(store_dir)
+    assert store.run("parent").status == "completed"
+    assert store.run("parent").summary["loss"].count == 2
+    assert store.run("child").summary["loss"].last == 2.0

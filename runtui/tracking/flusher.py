@@ -125,6 +125,22 @@ class _Ticker:
 _ticker = _Ticker()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child starts clean: SQLite forbids using a connection across fork().
+
+    The parent's idle connection is dropped (not closed: that would touch the
+    parent's locks), and so are the parent's runs: the child neither flushes
+    nor finishes them. A child that logs starts a run of its own.
+    """
+    global _idle, _idle_lock
+    _idle = None
+    _idle_lock = threading.Lock()
+    _ticker.__init__()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 @atexit.register
 def _close_idle() -> None:
     global _idle
@@ -145,6 +161,7 @@ class Flusher:
         self.warned = False
         self.last_beat = time.time()
         self.wake = _ticker.wake  # set() asks for a flush soon
+        self.pid = os.getpid()
         self._stop = False
         self._flush_lock = threading.RLock()
 
@@ -189,6 +206,8 @@ class Flusher:
     def _write(
         self, cols: dict[str, writer.Column], ops: list[dict[str, Any]], now: float, durable: bool
     ) -> None:
+        if self.pid != os.getpid():  # used from a forked child: never the parent's connection
+            self.conn, self.pid = None, os.getpid()
         if self.conn is None:
             self.conn = take_connection(self.run.store_path)
         conn = self.conn

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -32,6 +33,13 @@ _installed = False
 _terminated = False
 _previous_excepthook = sys.excepthook
 SIGTERM_EXIT_CODE = 128 + signal.SIGTERM
+
+
+def _forget_all() -> None:
+    _open_runs.clear()  # a forked child must not finish its parent's runs at exit
+
+
+os.register_at_fork(after_in_child=_forget_all)
 
 
 def register(run: Run) -> None:
