@@ -206,3 +206,15 @@ def test_metric_names_needing_quotes_survive_csv(store_dir: Path):
         rows = parse("csv", cli("export", "--what", "metrics", *flag).stdout)
         assert {r["key"] for r in rows} == expected
         assert [r["value"] for r in rows if r["key"] == odd] == ["1.0", "nan"]
+
+
+def test_refuses_to_write_over_the_store_database(store: Path, monkeypatch: pytest.MonkeyPatch):
+    db = store / "runtui.db"
+    before = db.read_bytes()
+    monkeypatch.chdir(store)
+    for target in (str(db), "runtui.db", "./runtui.db-wal", str(store / "runtui.db-shm")):
+        result = cli("export", "-o", target)
+        assert result.exit_code == 2, target
+        assert "store's own database" in result.stderr and result.stderr.count("\n") == 1
+    assert db.read_bytes() == before
+    assert cli("ls", "--format", "csv").exit_code == 0  # the store still opens

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 
-from runtui.cli.common import handle_errors, open_store_for_cli, store_option
+from runtui.cli.common import (
+    fail,
+    handle_errors,
+    open_store_for_cli,
+    resolved_store_path,
+    store_option,
+)
 from runtui.cli.output import (
     DATA_FORMATS,
     NAN_TOKEN,
@@ -72,6 +81,8 @@ def export_command(
     from runtui.services.export import metrics_table, metrics_text, runs_table
     from runtui.store.export import read_snapshot
 
+    if output not in (None, "-") and _is_store_database(Path(output)):
+        fail(f"refusing to write over the store's own database ({output}); choose another file")
     escape = escape_formulas and fmt == "csv"
     with open_store_for_cli() as store, read_snapshot(store.conn):
         if what == "runs":
@@ -96,6 +107,24 @@ def export_command(
     if output not in (None, "-"):
         noun = "run" if what == "runs" else "point"
         click.echo(f"wrote {count:,} {noun}{'' if count == 1 else 's'} to {output}", err=True)
+
+
+def _is_store_database(output: Path) -> bool:
+    """Whether ``output`` names the store's database or its -wal/-shm/-journal file."""
+    from runtui.store.location import db_path
+
+    db = db_path(resolved_store_path())
+    target = output.expanduser().resolve()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        own = db.with_name(db.name + suffix)
+        if target == own.resolve():
+            return True
+        try:
+            if os.path.samefile(output, own):  # a hard link or another path to it
+                return True
+        except OSError:
+            continue
+    return False
 
 
 commands = [export_command]
