@@ -321,3 +321,30 @@ def test_a_forked_child_leaves_its_parents_run_alone(
     assert store.run("parent").status == "completed"
     assert store.run("parent").summary["loss"].count == 2
     assert store.run("child").summary["loss"].last == 2.0
+
+
+def test_overlapping_runs_each_capture_their_own_lifetime(
+    store_dir: Path, subprocess_env: dict[str, str]
+) -> None:
+    proc = spawn(
+        """
+        import os, runtui
+        outer = runtui.start_run("nest", name="outer", snapshot=False)
+        print("only outer", flush=True)
+        inner = runtui.start_run("nest", name="inner", snapshot=False)
+        print("both", flush=True)
+        outer.finish()                # the outer run ends first
+        os.write(1, b"only inner\\n")
+        inner.finish()
+        print("neither", flush=True)
+        """,
+        subprocess_env,
+    )
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out.splitlines() == ["only outer", "both", "only inner", "neither"]
+    store = runtui.open_store(store_dir)
+    outer_log = store.log_path(store.run("outer")).read_text()
+    inner_log = store.log_path(store.run("inner")).read_text()
+    assert outer_log.splitlines() == ["only outer", "both"]
+    assert inner_log.splitlines() == ["both", "only inner"]

@@ -1,10 +1,15 @@
-"""Tee a process's stdout and stderr into the run's log file.
+"""Tee a process's stdout and stderr into the log files of its open runs.
 
 Capture happens at the file-descriptor level: fds 1 and 2 are replaced by
 pipes, and a thread per stream copies what arrives both to the original
-terminal and to ``logs/<uuid>.log``. So output from C extensions, CUDA
-libraries and child processes is kept too, not only Python's ``print``.
-Bytes are stored as written; readers fold ``\\r`` progress-bar redraws.
+terminal and to ``logs/<uuid>.log`` of every run capturing at that moment.
+So output from C extensions, CUDA libraries and child processes is kept too,
+not only Python's ``print``. Bytes are stored as written; readers fold
+``\\r`` progress-bar redraws.
+
+The redirection is process-wide and shared (`_Tee`): runs that overlap, in
+any order, each get the output of their own lifetime, and the terminal's fds
+come back when the last capturing run stops.
 
 When fds 1/2 are not usable (some notebook kernels), Python-level streams are
 wrapped instead.
@@ -22,22 +27,42 @@ from typing import IO, Any
 _JOIN_TIMEOUT_S = 2.0
 
 
-class OutputCapture:
-    def __init__(self, log_file: Path) -> None:
-        self.log_file = log_file
-        self._log: IO[bytes] | None = None
-        self._write_lock = threading.Lock()
-        self._streams: list[tuple[int, int, threading.Thread]] = []  # (fd, saved fd, pump)
-        self._wrapped: list[tuple[str, Any]] = []
+class _Tee:
+    """The process's redirected stdout/stderr and the log files they feed."""
 
-    def start(self) -> None:
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_file, "ab", buffering=0)  # noqa: SIM115 - closed in stop()
-        for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
-            try:
-                self._redirect_fd(fd, stream)
-            except (OSError, ValueError, AttributeError):
-                self._wrap_stream(fd)
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sinks: list[IO[bytes]] = []
+        self.streams: list[tuple[int, int, threading.Thread]] = []  # (fd, saved fd, pump)
+        self.wrapped: list[tuple[str, Any]] = []
+
+    def add(self, sink: IO[bytes]) -> None:
+        with self.lock:
+            first = not self.sinks
+            self.sinks.append(sink)
+        if first:
+            for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
+                try:
+                    self._redirect_fd(fd, stream)
+                except (OSError, ValueError, AttributeError):
+                    self._wrap_stream(fd)
+
+    def remove(self, sink: IO[bytes]) -> None:
+        with self.lock:
+            if sink not in self.sinks:
+                return
+            last = len(self.sinks) == 1
+        if last:
+            self._restore()  # drains the pipes into every sink still listed
+        with self.lock:
+            self.sinks.remove(sink)
+
+    def write(self, data: bytes) -> None:
+        with self.lock:
+            for sink in self.sinks:
+                # a full disk must not stop the terminal output
+                with contextlib.suppress(OSError, ValueError):
+                    sink.write(data)
 
     def _redirect_fd(self, fd: int, stream: Any) -> None:
         if stream is not None:
@@ -51,7 +76,7 @@ class OutputCapture:
             target=self._pump, args=(read_end, saved), name=f"runtui-capture-{fd}", daemon=True
         )
         pump.start()
-        self._streams.append((fd, saved, pump))
+        self.streams.append((fd, saved, pump))
 
     def _pump(self, read_end: int, terminal: int) -> None:
         while True:
@@ -62,45 +87,57 @@ class OutputCapture:
             if not data:
                 break
             _write_all(terminal, data)
-            self._to_log(data)
+            self.write(data)
         os.close(read_end)
-
-    def _to_log(self, data: bytes) -> None:
-        with self._write_lock:
-            if self._log is not None:
-                # a full disk must not stop the terminal output
-                with contextlib.suppress(OSError, ValueError):
-                    self._log.write(data)
 
     def _wrap_stream(self, fd: int) -> None:
         name = "stdout" if fd == 1 else "stderr"
         original = getattr(sys, name)
         if original is None:
             return
-        setattr(sys, name, _TeeStream(original, self._to_log))
-        self._wrapped.append((name, original))
+        setattr(sys, name, _TeeStream(original, self.write))
+        self.wrapped.append((name, original))
 
-    def stop(self) -> None:
+    def _restore(self) -> None:
         for stream in (sys.stdout, sys.stderr):
-            try:
-                if stream is not None:
-                    stream.flush()
-            except (OSError, ValueError):
-                pass
-        for fd, saved, _pump in self._streams:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                stream.flush()
+        for fd, saved, _pump in self.streams:
             os.dup2(saved, fd)  # closes our pipe's last write end: the pump sees EOF
-        for _fd, saved, pump in self._streams:
+        for _fd, saved, pump in self.streams:
             pump.join(_JOIN_TIMEOUT_S)  # a child still holding the pipe must not hang us
             if not pump.is_alive():
                 os.close(saved)
-        self._streams.clear()
-        for name, original in self._wrapped:
+        self.streams.clear()
+        for name, original in self.wrapped:
             setattr(sys, name, original)
-        self._wrapped.clear()
-        with self._write_lock:
-            if self._log is not None:
-                self._log.close()
-                self._log = None
+        self.wrapped.clear()
+
+
+_tee = _Tee()
+
+
+class OutputCapture:
+    """Captures the process's output into one run's log file while started."""
+
+    def __init__(self, log_file: Path) -> None:
+        self.log_file = log_file
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_file, "ab", buffering=0)  # noqa: SIM115 - closed in stop()
+        _tee.add(self._log)
+
+    def stop(self) -> None:
+        if self._log is None:
+            return
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                stream.flush()
+        _tee.remove(self._log)
+        self._log.close()
+        self._log = None
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -116,7 +153,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 class _TeeStream:
-    """A text stream that also hands what it writes to the log."""
+    """A text stream that also hands what it writes to the logs."""
 
     def __init__(self, inner: Any, sink: Any) -> None:
         self._inner = inner
