@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,3 +168,42 @@ def test_diff_errors_exit_2_with_one_line(runs: tuple[str, str, str]) -> None:
     no_snapshot = diff(a, bare, "--code")
     assert no_snapshot.exit_code == 2 and "has no code snapshot" in no_snapshot.output
     assert "Traceback" not in unknown.output + no_snapshot.output
+
+
+def test_piped_code_diff_is_the_exact_patch(
+    tmp_path: Path, store_dir: Path, subprocess_env: dict
+) -> None:
+    code = tmp_path / "code"
+    old = {"screen.txt": b"keep\x1b[2Jclear\n\x1b]0;title\x07\nwin\r\nform\x0cfeed\nend\n"}
+    new = {"screen.txt": old["screen.txt"].replace(b"end", b"\x1b[31mred\x1b[0m end")}
+    make(code, old)
+    with runtui.start_run(snapshot=str(code), capture_output=False) as a:
+        pass
+    make(code, new)
+    with runtui.start_run(snapshot=str(code), capture_output=False) as b:
+        pass
+    done = subprocess.run(
+        [sys.executable, "-m", "runtui", "diff", a.id, b.id, "--code"],
+        env=subprocess_env, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert b"\x1b[31mred" in done.stdout and b"\x1b]0;title\x07" in done.stdout
+    then = tmp_path / "then"
+    assert CliRunner().invoke(main, ["checkout", a.id, str(then)]).exit_code == 0
+    applied = subprocess.run(["git", "apply"], cwd=then, input=done.stdout, capture_output=True)
+    assert applied.returncode == 0, applied.stderr
+    assert (then / "screen.txt").read_bytes() == new["screen.txt"]
+
+
+def test_text_that_is_not_utf8_is_diffed_as_binary(tmp_path: Path, store_dir: Path) -> None:
+    code = tmp_path / "latin"
+    make(code, {"notes.txt": b"caf\xe9\n"})
+    with runtui.start_run(snapshot=str(code), capture_output=False) as a:
+        pass
+    make(code, {"notes.txt": b"caf\xe9s\n"})
+    with runtui.start_run(snapshot=str(code), capture_output=False) as b:
+        pass
+    done = diff(a.id, b.id, "--code")
+    assert done.exit_code == 1
+    assert "Binary files a/notes.txt and b/notes.txt differ" in done.output
+    assert "\ufffd" not in done.output

@@ -40,6 +40,7 @@ class Section:
     name: str
     same: bool
     lines: list[str] = field(default_factory=list)
+    exact: str | None = None  # text to write unchanged when not colouring (a patch)
 
 
 def _label(run: RunRecord) -> str:
@@ -57,7 +58,8 @@ def code_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Sectio
         return Section("code", True)
     if stat:
         return Section("code", False, diff_stat_lines(diff))
-    return Section("code", False, full_diff(store.conn, diff).splitlines())
+    patch = full_diff(store.conn, diff)
+    return Section("code", False, patch.splitlines(), exact=patch)
 
 
 def diff_stat_lines(diff: Any) -> list[str]:
@@ -174,9 +176,22 @@ def _print(section: Section, color: bool) -> None:
         for line in section.lines:
             style = _style(line, section.name)
             click.echo(click.style(plain(line), **style) if style else plain(line), color=True)
+    elif section.exact is not None:
+        _write_exact(section.exact)
     else:
         for line in section.lines:
             click.echo(line)
+
+
+def _write_exact(text: str) -> None:
+    """``text`` byte for byte: ``click.echo`` would drop some escape sequences from it."""
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.write(text.encode("utf-8", "surrogateescape"))
+    out.flush()
 
 
 @click.command("diff")

@@ -5,8 +5,8 @@ link): a file whose hash is the same is not read at all, so two 5,000-file
 snapshots with ten changed files read ten pairs of blobs. Line counts
 (insertions/deletions, as ``git diff --stat`` reports them) are computed for
 the changed text files; binary files (a NUL byte in the first 8,000 bytes,
-git's rule) and files over `MAX_DIFF_BYTES` are named with their sizes and
-never dumped.
+git's rule, or content that is not UTF-8) and files over `MAX_DIFF_BYTES`
+are named with their sizes and never dumped.
 
 `file_diff` renders one change as git-style unified diff text (``diff
 --git`` header, ``a/`` and ``b/`` prefixes, mode lines, ``\\ No newline at
@@ -160,12 +160,23 @@ class _Contents:
 
 
 def _is_binary(data: bytes) -> bool:
-    return b"\0" in data[:_BINARY_PROBE]
+    """Git's rule (a NUL byte near the start), and also any content that is not UTF-8 text.
+
+    Decoding such content with replacement characters would put a patch on
+    screen (and into ``git apply``) that does not match the file's bytes.
+    """
+    if b"\0" in data[:_BINARY_PROBE]:
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _lines(data: bytes) -> list[str]:
     """Lines split at ``\n`` only, as git does (``splitlines`` also splits at ``\r``, ``\f``…)."""
-    parts = data.decode("utf-8", errors="replace").split("\n")
+    parts = data.decode("utf-8").split("\n")
     lines = [part + "\n" for part in parts[:-1]]
     if parts[-1]:
         lines.append(parts[-1])
