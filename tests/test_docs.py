@@ -23,7 +23,9 @@ HELP_OPTIONS = {"-h", "--help"}
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     found = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         path = f"{prefix}{name}"
         found.append((path, command))
         if isinstance(command, click.Group):
@@ -87,3 +89,13 @@ def test_group_options_are_documented():
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[p for p, _ in COMMANDS])
 def test_command_help_has_an_example(path: str, command: click.Command):
     assert "Example" in (command.help or ""), f"`runtui {path} --help` shows no example"
+
+
+def test_every_command_module_defines_the_command_named_after_it() -> None:
+    from runtui.cli.commands import command_names, load
+
+    names = command_names()
+    assert {"ls", "show", "export", "diff", "run", "tail", "ui", "demo"} <= set(names)
+    for name in names:
+        command = load(name)
+        assert command is not None and command.name == name

@@ -40,6 +40,11 @@ def ui() -> None:
 
     Keys: ? help, / filter, enter open, space mark, s/S sort, c columns,
     ctrl+p commands, q quit.
+
+    \b
+    Examples:
+      runtui
+      runtui ui --store /data/experiments/.runtui
     """
     folder = resolved_store_path()
     check_store(folder)

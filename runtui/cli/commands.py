@@ -1,8 +1,9 @@
-"""Collects the subcommands: every module ``runtui/cli/cmd_*.py`` exposes ``commands``.
+"""The subcommands, loaded on demand: ``runtui/cli/cmd_<name>.py`` defines command ``<name>``.
 
-Discovery keeps each command in a module of its own with no shared list to
-edit. Command modules import heavy libraries (textual, rich) inside their
-functions, so ``runtui --help`` stays fast.
+Each command lives in a module of its own with no shared list to edit. Only
+the module of the command being run is imported (``runtui ls`` does not pay
+for the TUI, the runner or the exporter); ``runtui --help`` imports them all
+to show their one-line help.
 """
 
 from __future__ import annotations
@@ -14,11 +15,34 @@ import click
 
 import runtui.cli
 
+PREFIX = "cmd_"
 
-def discover() -> list[click.Command]:
-    found: list[click.Command] = []
-    for info in sorted(pkgutil.iter_modules(runtui.cli.__path__), key=lambda m: m.name):
-        if info.name.startswith("cmd_"):
-            module = importlib.import_module(f"runtui.cli.{info.name}")
-            found.extend(module.commands)
-    return found
+
+def command_names() -> list[str]:
+    return sorted(
+        info.name[len(PREFIX) :]
+        for info in pkgutil.iter_modules(runtui.cli.__path__)
+        if info.name.startswith(PREFIX)
+    )
+
+
+def load(name: str) -> click.Command | None:
+    if name not in command_names():
+        return None
+    module = importlib.import_module(f"runtui.cli.{PREFIX}{name}")
+    return next((c for c in module.commands if c.name == name), None)
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *command_names()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is None:
+            command = load(cmd_name)
+            if command is not None:
+                self.add_command(command)
+        return command

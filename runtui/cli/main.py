@@ -1,14 +1,19 @@
-"""The ``runtui`` command group; every subcommand module is registered here."""
+"""The ``runtui`` command group (subcommands load on demand: see `commands`)."""
 
 from __future__ import annotations
 
 import click
 
 from runtui import __version__
+from runtui.cli.commands import LazyGroup
 from runtui.cli.common import StoreRef, store_option
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="runtui")
 @store_option
 @click.pass_context
@@ -24,18 +29,4 @@ def main(ctx: click.Context) -> None:
     """
     ctx.ensure_object(StoreRef)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(_ui_command())
-
-
-def _ui_command() -> click.Command:
-    return main.commands["ui"]
-
-
-def _register() -> None:
-    from runtui.cli import commands
-
-    for command in commands.discover():
-        main.add_command(command)
-
-
-_register()
+        ctx.invoke(main.get_command(ctx, "ui"))
