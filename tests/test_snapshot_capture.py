@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import zlib
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import runtui
+from runtui.snapshot import gitdiff
 from runtui.snapshot.capture import store_tree
 from runtui.snapshot.limits import Limits, SnapshotTooLargeError, check
 from runtui.snapshot.walk import walk
@@ -225,3 +227,43 @@ def test_storage_trouble_warns_and_training_goes_on(
     assert "code snapshot not stored (disk I/O error)" in capfd.readouterr().err
     record = runtui.open_store(store_dir).run(run.uuid)
     assert record.status == "completed" and record.snapshot_id is None
+
+
+def test_outside_git_a_snapshot_never_runs_git(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = tmp_path / "git-calls"
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexit 128\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    code = tmp_path / "code"
+    make(code, {"main.py": "print('hi')\n"})
+    monkeypatch.chdir(code)
+    with runtui.start_run("snap", capture_output=False, store=store_dir) as run:
+        pass
+    assert runtui.open_store(store_dir).run(run.uuid).snapshot_id is not None
+    assert not calls.exists()  # no git process at all
+
+
+def test_a_huge_uncommitted_diff_is_stored_cut_with_a_note(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "repo"
+    make(root, {"data.csv": "".join(f"{i},old\n" for i in range(3000))})
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-qm", "init")
+    (root / "data.csv").write_text("".join(f"{i},new\n" for i in range(3000)))
+    monkeypatch.setattr(gitdiff, "MAX_DIFF_BYTES", 16 << 10)
+    monkeypatch.chdir(root)
+    with runtui.start_run("snap", capture_output=False, store=store_dir) as run:
+        pass
+    diff = runtui.open_store(store_dir).run(run.uuid).git_diff
+    assert diff.startswith("diff --git a/data.csv b/data.csv\n")
+    assert len(diff.encode()) <= (16 << 10) + 100
+    body, note = diff.rstrip("\n").rsplit("\n", 1)
+    assert "the diff was cut here" in note and "larger than" in note
+    assert body.endswith(",old") or body.endswith(",new")  # cut between whole lines

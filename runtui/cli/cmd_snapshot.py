@@ -33,14 +33,14 @@ def snapshot_command(
     """
     from runtui.services.textsafe import plain
     from runtui.snapshot.capture import choose_root
+    from runtui.snapshot.gitdiff import git_root
     from runtui.snapshot.limits import Limits, SnapshotTooLargeError, check, human_size
     from runtui.snapshot.walk import walk
     from runtui.store.location import resolve_store_path
-    from runtui.tracking.context import git_info
 
     if not dry_run:
         fail("snapshots are taken by runs; use --dry-run to preview one")
-    root = choose_root(folder, None if folder else git_info(Path.cwd()).root)
+    root = choose_root(folder, None if folder else git_root(Path.cwd()))
     limits = Limits.resolve(max_mb, max_files)
     tree = walk(root, exclude=[resolve_store_path(store_path())], **limits.walk_stops())
     entries = tree.entries

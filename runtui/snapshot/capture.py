@@ -284,12 +284,12 @@ def snapshot_for_run(
     `SnapshotTooLargeError` is raised, before any training happens. Storage
     trouble only warns: the training goes on without a snapshot.
     """
-    from runtui.tracking.context import git_info
+    from runtui.snapshot.gitdiff import git_diff, git_root
 
-    git = git_info(Path.cwd(), with_diff=True)
+    cwd = Path.cwd()
     try:
         limits = limits or Limits.resolve()
-        folder = choose_root(root, git.root)
+        folder = choose_root(root, git_root(cwd) if root is None else None)
         tree = walk(folder, exclude=[run.store_path], **limits.walk_stops())
         check(tree, limits)
     except RuntuiError as exc:
@@ -297,7 +297,8 @@ def snapshot_for_run(
         if isinstance(exc, SnapshotTooLargeError):
             raise
         raise RuntuiError(str(exc)) from None
-    fields: dict[str, Any] = {"git_diff": git.diff} if git.diff else {}
+    diff = git_diff(cwd)
+    fields: dict[str, Any] = {"git_diff": diff} if diff else {}
     stored = None
     try:
         conn = connection.connect(run.store_path)

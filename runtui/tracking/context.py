@@ -17,16 +17,12 @@ import getpass
 import os
 import platform
 import re
-import subprocess
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 REDACTED = "***"
 _SECRET_WORDS = re.compile(r"TOKEN|SECRET|KEY|PASS|CREDENTIAL|AUTH|PRIVATE|(?:^|_)PWD(?:_|$)", re.I)
 _NOT_SECRET = frozenset({"PWD"})  # the working folder
 _URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@", re.I)
-_GIT_TIMEOUT_S = 5.0
 
 
 def redaction_enabled() -> bool:
@@ -75,48 +71,6 @@ def redact_argv(argv: list[str]) -> list[str]:
                 continue
         out.append(redact_url_passwords(arg))
     return out
-
-
-@dataclass(frozen=True)
-class GitInfo:
-    commit: str | None = None
-    branch: str | None = None
-    dirty: bool | None = None
-    root: str | None = None
-    diff: str | None = None
-
-
-def _git(cwd: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=_GIT_TIMEOUT_S,
-            errors="replace",
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
-def git_info(cwd: Path, *, with_diff: bool = False) -> GitInfo:
-    """Commit, branch and dirty state of the repository around ``cwd`` (all None outside git)."""
-    root = _git(cwd, "rev-parse", "--show-toplevel")
-    if root is None:
-        return GitInfo()
-    commit = _git(cwd, "rev-parse", "HEAD")
-    branch = _git(cwd, "rev-parse", "--abbrev-ref", "HEAD")
-    status = _git(cwd, "status", "--porcelain", "--untracked-files=no")
-    diff = _git(cwd, "diff", "HEAD", "--no-color", "--no-ext-diff") if with_diff else None
-    return GitInfo(
-        commit=commit.strip() if commit else None,
-        branch=branch.strip() if branch and branch.strip() != "HEAD" else None,
-        dirty=bool(status.strip()) if status is not None else None,
-        root=root.strip(),
-        diff=diff or None,
-    )
 
 
 def process_context(argv: list[str] | None = None) -> dict[str, object]:
