@@ -37,7 +37,6 @@ def build_store(folder: Path, points: int) -> str:
     import uuid
 
     from runtui.store import connection, writer
-    from runtui.store.summary import SparkBuckets
 
     rng = random.Random(0)
     run_uuid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -51,10 +50,8 @@ def build_store(folder: Path, points: int) -> str:
         key = writer.intern_metric_keys(c, ["loss"])["loss"]
         steps = list(range(points))
         values = [math.exp(-5 * s / points) + 0.1 * rng.random() for s in steps]
-        spark = SparkBuckets()
-        spark.add(values)
         column = writer.Column(steps, [s * 3 for s in steps], values)
-        writer.write_points(c, row_id, {key: column}, {key: spark})
+        writer.write_points(c, row_id, {key: column})
         writer.finish_run(c, row_id, "completed", ended_at=started + 3000)
 
     connection.write_transaction(conn, write)

@@ -16,7 +16,6 @@ from typing import Any
 from runtui.snapshot.capture import store_tree
 from runtui.snapshot.walk import walk
 from runtui.store import connection, writer
-from runtui.store.summary import SparkBuckets
 
 T0 = 1_700_000_000.0
 NOW = T0 + 86_400.0
@@ -150,11 +149,9 @@ def build_store(folder: Path) -> Path:
                 writer.write_tags(c, rid, spec["tags"])
             for metric, values in spec["metrics"].items():
                 key = writer.intern_metric_keys(c, [metric])[metric]
-                spark = SparkBuckets()
-                spark.add(list(values))
                 steps = list(range(len(values)))
                 column = writer.Column(steps, [s * 1000 for s in steps], list(values))
-                writer.write_points(c, rid, {key: column}, {key: spark})
+                writer.write_points(c, rid, {key: column})
             writer.finish_run(c, rid, "completed", ended_at=spec["started"] + 3600)
 
     connection.write_transaction(conn, write)

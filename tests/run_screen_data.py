@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from runtui.store import connection, location, writer
-from runtui.store.summary import SparkBuckets
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 NOW = T0 + 7200.0
@@ -59,11 +58,9 @@ def add_run(
         writer.write_tags(c, rid, tags or {"team": "vision"})
         for metric, values in (metrics or {}).items():
             key = writer.intern_metric_keys(c, [metric])[metric]
-            spark = SparkBuckets()
-            spark.add(list(values))
             steps = list(range(len(values)))
             column = writer.Column(steps, [s * 1000 for s in steps], list(values))
-            writer.write_points(c, rid, {key: column}, {key: spark})
+            writer.write_points(c, rid, {key: column})
         if status != "running":
             writer.finish_run(c, rid, status, ended_at=T0 + duration, error=error)
 

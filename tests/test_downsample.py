@@ -19,7 +19,6 @@ from runtui.services.downsample import (
     series_from_points,
 )
 from runtui.store import connection, history, writer
-from runtui.store.summary import SparkBuckets
 
 # -- minmax -------------------------------------------------------------
 
@@ -132,10 +131,8 @@ def _store_with_points(folder: Path, values: list[float], steps: list[int]) -> t
                      "started_at": time.time()},
         )  # fmt: skip
         key = writer.intern_metric_keys(c, ["loss"])["loss"]
-        spark = SparkBuckets()
-        spark.add(values)
         column = writer.Column(steps, [s * 10 for s in steps], values)
-        writer.write_points(c, rid, {key: column}, {key: spark})
+        writer.write_points(c, rid, {key: column})
         return rid, key
 
     ids = connection.write_transaction(conn, write)

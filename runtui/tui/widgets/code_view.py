@@ -77,6 +77,13 @@ def build_tree(root: Any, files: Sequence[SnapshotFile]) -> int:
     return len(files)
 
 
+def _first_file(root: Any) -> Any:
+    """The node to show first: the first Python file at the top level, else the first file."""
+    leaves = [n for n in root.children if isinstance(n.data, SnapshotFile)]
+    python = [n for n in leaves if n.data.path.endswith(".py")]
+    return (python or leaves or [None])[0]
+
+
 class CodeView(Horizontal):
     """File tree on the left, the selected file on the right."""
 
@@ -138,6 +145,11 @@ class CodeView(Horizontal):
             )
         build_tree(tree.root, files)
         tree.root.expand()
+        tree.focus()
+        first = _first_file(tree.root)
+        if first is not None:  # open a file straight away: an empty viewer says nothing
+            tree.move_cursor(first)
+            tree.select_node(first)
         if files:
             total = human_size(sum(f.size for f in files))
             self._set_path(
