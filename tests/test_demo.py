@@ -48,7 +48,16 @@ def demo() -> Iterator[Demo]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "store"
         result = CliRunner().invoke(
-            main, ["demo", "--no-ui", "--store", str(store), "--live-seconds", str(LIVE_SECONDS)]
+            main,
+            [
+                "demo",
+                "--no-ui",
+                "--live",
+                "--store",
+                str(store),
+                "--live-seconds",
+                str(LIVE_SECONDS),
+            ],
         )
         live: list[RunRecord] = []
         if location.db_path(store).exists():
@@ -204,3 +213,16 @@ def test_rebuilding_a_demo_store_replaces_it(tmp_path):
     demo_build.prepare(store)
     assert not location.log_path(store, "old").exists()
     assert (store / demo_build.MARKER).is_file()
+
+
+def test_no_ui_starts_no_live_runs_and_a_rebuild_replaces_the_store(tmp_path):
+    store = tmp_path / "demo"
+    counts = []
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["demo", "--no-ui", "--store", str(store)])
+        assert result.exit_code == 0, result.output
+        assert "of them live" not in result.output
+        with open_store(store, readonly=True) as opened:
+            counts.append(opened.count_runs())
+            assert not opened.runs(filter="status=running")
+    assert counts[0] == counts[1] == 42  # the history alone, once

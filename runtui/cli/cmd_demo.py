@@ -14,6 +14,11 @@ from runtui.cli.common import handle_errors, store_option, store_path
 @click.command("demo")
 @click.option("--no-ui", is_flag=True, help="Only build the store and print its path on stdout.")
 @click.option(
+    "--live",
+    is_flag=True,
+    help="With --no-ui, also start the two live runs (the UI always starts them).",
+)
+@click.option(
     "--live-seconds",
     type=click.FloatRange(min=0),
     default=180.0,
@@ -24,13 +29,14 @@ from runtui.cli.common import handle_errors, store_option, store_path
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same demo data.")
 @store_option
 @handle_errors
-def demo(no_ui: bool, live_seconds: float, seed: int) -> None:
+def demo(no_ui: bool, live: bool, live_seconds: float, seed: int) -> None:
     """Build a demo store and open the UI on it.
 
     Three experiments and about forty-five runs: sweeps with realistic
     curves, failed runs with their tracebacks, a crashed run, captured logs,
     code that changes between runs, and two runs that keep logging live for
-    --live-seconds (a background process that stops by itself).
+    --live-seconds (a background process that stops by itself). With
+    --no-ui the live runs start only if --live is given.
 
     The store goes in a new runtui-demo-* folder in the temporary directory
     unless --store names one (which must be new, empty, or an earlier demo
@@ -40,6 +46,7 @@ def demo(no_ui: bool, live_seconds: float, seed: int) -> None:
     Example:
       runtui demo
       runtui --store "$(runtui demo --no-ui)" ls
+      runtui demo --no-ui --live --store ./demo
     """
     from runtui.demo.build import build
 
@@ -48,6 +55,8 @@ def demo(no_ui: bool, live_seconds: float, seed: int) -> None:
         store = Path(chosen).expanduser().absolute()
     else:
         store = Path(tempfile.mkdtemp(prefix="runtui-demo-"))
+    if no_ui and not live:
+        live_seconds = 0.0  # nobody watches: no background process left writing
     click.echo(f"runtui: building a demo store in {store}", err=True)
     started = time.perf_counter()
     made = build(store, seed=seed, live_seconds=live_seconds)
