@@ -9,6 +9,9 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+from cli_helpers import cli
+
 from runtui.cli.cmd_tail import _for_terminal
 
 # Prints what the test sends on stdin (``\\r`` and ESC spelled as escapes),
@@ -158,3 +161,27 @@ def test_unknown_run_is_one_line_and_exit_2(subprocess_env: dict[str, str], tmp_
 def test_on_a_terminal_colours_stay_but_cursor_moves_and_titles_go():
     raw = "\x1b[2J\x1b[1;1H\x1b]2;pwned\x07\x1b[32mgreen\x1b[0m text\x9b5A"
     assert _for_terminal(raw) == "\x1b[32mgreen\x1b[0m text\x1b[0m"
+
+
+def test_a_store_error_while_following_is_one_line(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import runtui
+    from runtui.live import ChangeFeed
+
+    run = runtui.start_run("tail", name="followed", snapshot=False, capture_output=False)
+
+    def broken(self, deliver, stop):  # type: ignore[no-untyped-def]
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(ChangeFeed, "run", broken)
+    try:
+        result = cli("tail", run.id, "-f")
+    finally:
+        run.finish()
+    assert result.exit_code == 2
+    assert (
+        result.stderr == "runtui: error: cannot use the store: database disk image is malformed\n"
+    )

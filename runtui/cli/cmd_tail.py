@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 
 from runtui.cli.common import handle_errors, open_store_for_cli, resolved_store_path, store_option
+from runtui.cli.output import store_errors
 
 EXIT_INTERRUPTED = 130
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
@@ -102,6 +103,7 @@ def _follow(uuid: str, path: Path, count: int, emit: Emit) -> None:
 )
 @store_option
 @handle_errors
+@store_errors
 def tail(run_ref: str, follow: bool, count: int) -> None:
     """Print the last lines of a run's captured output; with -f, follow it.
 
