@@ -64,6 +64,20 @@ def test_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
     assert (dest / "a.py").read_bytes() == b"new\n" and (dest / "other.txt").exists()
 
 
+def test_force_checks_every_path_before_writing_anything(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    make(src, {"a.py": b"new\n", "m/b.py": b"new\n", "z.txt": b"new\n"})
+    conn = connection.connect(tmp_path / "store", create=True)
+    snap = store_tree(conn, walk(src))
+    dest = tmp_path / "dest"
+    make(dest, {"a.py": b"old\n", "m/b.py": b"old\n", "z.txt/inside": b"mine"})
+    with pytest.raises(Exception, match="a folder is in the way"):
+        restore(conn, snap.snapshot_id, dest, force=True)
+    assert {k: v[1] for k, v in tree_of(dest).items()} == {
+        "a.py": b"old\n", "m/b.py": b"old\n", "z.txt/inside": b"mine",
+    }  # fmt: skip
+
+
 def _hostile(tmp_path: Path, entries: list[tuple[str, bytes | None, str | None]]) -> tuple:
     """A store whose only snapshot holds ``entries`` (path, content or None, link target)."""
     conn = connection.connect(tmp_path / "store", create=True)

@@ -8,7 +8,9 @@ Before anything is written, every entry is checked:
 * no entry lies *under* a file or a symlink of the same snapshot (``a`` a
   link to ``/etc``, then ``a/passwd``), so nothing is ever written through
   a link;
-* every blob is present.
+* every blob is present;
+* with ``--force``, nothing already in the target folder is in the way (a
+  folder where a file goes, a file or link where a folder goes).
 
 Then the writing itself goes folder by folder through file descriptors
 opened with ``O_NOFOLLOW`` (``openat``-style ``dir_fd`` calls), so a symlink
@@ -120,6 +122,44 @@ def _clear(name: str, dir_fd: int, shown: Path) -> None:
     os.unlink(name, dir_fd=dir_fd)
 
 
+def check_target(dest: Path, entries: list[SnapshotFile]) -> None:
+    """Refuse, before anything is written, a target where some entry cannot go.
+
+    With ``--force`` a file or link in the way is replaced, but a folder
+    where a file goes, or a file or symlink where a folder goes, is an error:
+    finding it halfway would leave a half-restored tree.
+    """
+    kinds: dict[str, bool | None] = {}  # relative path -> is a real folder (None: absent)
+
+    def is_folder(rel: str) -> bool | None:
+        if rel not in kinds:
+            try:
+                st = os.lstat(dest / rel)
+            except FileNotFoundError:
+                kinds[rel] = None
+            else:
+                kinds[rel] = stat.S_ISDIR(st.st_mode)
+        return kinds[rel]
+
+    for entry in entries:
+        parts = entry.path.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            found = is_folder(parent)
+            if found is None:
+                break  # created by the restore: nothing below it exists
+            if not found:
+                raise RuntuiError(
+                    f"cannot restore into {dest / parent}: it exists and is not a folder "
+                    f"(a symlink or a file); remove it first"
+                )
+        else:
+            if is_folder(entry.path):
+                raise RuntuiError(
+                    f"cannot restore {dest / entry.path}: a folder is in the way; remove it first"
+                )
+
+
 def restore(
     conn: sqlite3.Connection, snapshot_id: int, dest: Path, *, force: bool = False
 ) -> Restored:
@@ -137,6 +177,8 @@ def restore(
         raise RuntuiError(f"{dest} exists and is not a folder")
     if dest.is_dir() and not _is_empty(dest) and not force:
         raise RuntuiError(f"{dest} is not empty (use --force to restore into it anyway)")
+    if dest.is_dir():
+        check_target(dest, entries)
     dest.mkdir(parents=True, exist_ok=True)
     folders = _Folders(os.open(dest, _DIR_FLAGS & ~getattr(os, "O_NOFOLLOW", 0)), dest)
     files = links = size = 0
