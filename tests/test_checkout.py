@@ -178,3 +178,24 @@ def test_checkout_command(tmp_path: Path, store_dir: Path) -> None:
     unknown = checkout("nosuchrun", str(tmp_path / "out3"))
     assert unknown.exit_code == 2 and "nosuchrun" in unknown.stderr
     assert "Traceback" not in done.stderr + again.stderr + none.stderr + unknown.stderr
+
+
+def test_checkout_refuses_an_empty_folder_argument(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    import runtui
+    from runtui.cli.main import main
+
+    code = tmp_path / "code"
+    make(code, {"train.py": b"print('v1')\n"})
+    with runtui.start_run(snapshot=str(code), capture_output=False, store=store_dir) as run:
+        pass
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    for folder in ("", "  "):
+        done = CliRunner().invoke(main, ["checkout", run.id, folder, "--force"])
+        assert done.exit_code == 2 and "FOLDER is empty" in done.stderr
+    assert list(here.iterdir()) == []  # nothing restored into the working folder

@@ -12,12 +12,12 @@ from runtui.cli.output import store_errors
 
 @click.command("checkout")
 @click.argument("run")
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder")
 @click.option("--force", is_flag=True, help="Restore into a folder that is not empty.")
 @store_option
 @handle_errors
 @store_errors
-def checkout_command(run: str, folder: Path, force: bool) -> None:
+def checkout_command(run: str, folder: str, force: bool) -> None:
     """Restore the code RUN ran with into FOLDER, byte for byte, with file
     modes and symlinks. FOLDER must be empty or missing unless --force.
     Nothing is ever written outside FOLDER.
@@ -31,15 +31,19 @@ def checkout_command(run: str, folder: Path, force: bool) -> None:
     from runtui.snapshot.checkout import restore
     from runtui.snapshot.limits import human_size
 
+    if not folder.strip():
+        raise RuntuiError("FOLDER is empty; name the folder to restore into")
+    dest = Path(folder)
+
     with open_store_for_cli(readonly=True) as store:
         record = store.run(run)
         if record.snapshot_id is None:
             raise RuntuiError(f"run {record.id} ({plain(record.name)}) has no code snapshot")
-        done = restore(store.conn, record.snapshot_id, folder, force=force)
+        done = restore(store.conn, record.snapshot_id, dest, force=force)
     links = f" and {done.links} symlink(s)" if done.links else ""
     click.echo(
         f"restored {done.files} file(s){links}, {human_size(done.size)}, "
-        f"from run {record.id} into {folder}",
+        f"from run {record.id} into {dest}",
         err=True,
     )
 
