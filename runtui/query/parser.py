@@ -166,6 +166,11 @@ class _Parser:
         return self.comparison(word, field, op, literal)
 
     def name_match(self, word: Token) -> nodes.Node:
+        field = resolve(word.pieces)
+        if field.kind in ("param", "metric", "tag") and not field.name:  # 'metrics.' alone
+            raise QueryError(
+                f"expected a {field.kind} name after '{word.text}'", self.query, word.end
+            )
         head, colon, _ = word.text.partition(":")
         if colon and not word.quoted and head.lower() in RUN_FIELDS:
             raise self.error(
