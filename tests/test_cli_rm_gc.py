@@ -192,3 +192,39 @@ def test_gc_drops_snapshots_no_run_uses(store: dict[str, str], store_dir: Path):
     assert result.exit_code == 0
     assert "1 snapshot(s), 1 blob(s)" in result.stderr
     assert _count(store_dir, "SELECT count(*) FROM snapshot_files") == 1
+
+
+def test_rm_of_many_runs_runs_a_bounded_number_of_statements(store_dir: Path):
+    from runtui.store import maintenance
+
+    conn = connection.connect(store_dir, create=True)
+
+    def write(c: sqlite3.Connection) -> list[int]:
+        ids = []
+        for i in range(1200):
+            row = writer.insert_run(
+                c, "many", {"uuid": f"u{i}", "name": f"r{i}", "status": "completed",
+                            "started_at": T0 + i, "heartbeat_at": T0 + i},
+            )  # fmt: skip
+            writer.write_params(c, row, {"lr": i})
+            ids.append(row)
+        return ids
+
+    ids = connection.write_transaction(conn, write)
+    statements: list[str] = []
+
+    class Counting:  # the connection, counting the statements handed to SQLite
+        def execute(self, sql: str, args: object = ()) -> sqlite3.Cursor:
+            statements.append(sql)
+            return conn.execute(sql, args)
+
+    deleted = connection.write_transaction(
+        conn, lambda _c: maintenance.delete_runs(Counting(), ids[:1100])
+    )
+    assert deleted.runs == 1100
+    import collections
+
+    print(collections.Counter(s[:30] for s in statements))
+    assert len(statements) < 40  # per table and per 500 runs, not per run
+    assert _count(store_dir, "SELECT count(*) FROM runs") == 100
+    assert _count(store_dir, "SELECT count(*) FROM params") == 100
