@@ -194,6 +194,17 @@ def test_gc_drops_snapshots_no_run_uses(store: dict[str, str], store_dir: Path):
     assert _count(store_dir, "SELECT count(*) FROM snapshot_files") == 1
 
 
+def test_gc_right_after_rm_says_how_many_recent_files_it_kept(
+    store: dict[str, str], store_dir: Path
+):
+    _add_artifact(store_dir, store["doomed"], "ckpt.bin", b"weights", age_s=0)
+    assert cli("rm", "doomed", "--yes").exit_code == 0
+    result = cli("gc")
+    assert result.exit_code == 0, result.stderr
+    assert "0 artifact file(s) removed" in result.stderr
+    assert "kept 1 unused artifact file(s) written less than 1 hour ago" in result.stderr
+
+
 def test_rm_of_many_runs_runs_a_bounded_number_of_statements(store_dir: Path):
     from runtui.store import maintenance
 

@@ -41,6 +41,13 @@ def gc_command() -> None:
         f"{done.artifact_files} artifact file(s) removed",
         err=True,
     )
+    if done.recent_artifact_files:
+        click.echo(
+            f"kept {done.recent_artifact_files} unused artifact file(s) written less than "
+            f"{maintenance.ARTIFACT_GRACE_S / 3600:g} hour ago (they may belong to a run "
+            "saving them right now); run gc again later to free them",
+            err=True,
+        )
 
 
 commands = [gc_command]

@@ -103,6 +103,7 @@ class Collected:
     blobs: int
     artifact_files: int
     bytes_freed: int
+    recent_artifact_files: int = 0  # unused but younger than ARTIFACT_GRACE_S: kept
 
 
 def _drop_unused_rows(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -118,12 +119,15 @@ def _drop_unused_rows(conn: sqlite3.Connection) -> tuple[int, int]:
     return snapshots, blobs
 
 
-def _unused_artifact_files(conn: sqlite3.Connection, folder: Path, now: float) -> list[Path]:
-    """Files under ``artifacts/`` that no artifacts row names and that are not fresh."""
+def _unused_artifact_files(
+    conn: sqlite3.Connection, folder: Path, now: float
+) -> tuple[list[Path], int]:
+    """Files under ``artifacts/`` that no artifacts row names and that are not fresh, and
+    how many unused files were kept because they are fresh."""
     if not folder.is_dir():
-        return []
+        return [], 0
     used = {row[0] for row in conn.execute("SELECT DISTINCT hash FROM artifacts")}
-    out = []
+    out, recent = [], 0
     for dirpath, _dirs, files in os.walk(folder):
         for name in files:
             path = Path(dirpath) / name
@@ -131,11 +135,12 @@ def _unused_artifact_files(conn: sqlite3.Connection, folder: Path, now: float) -
                 continue
             try:
                 if now - path.stat().st_mtime < ARTIFACT_GRACE_S:
+                    recent += 1
                     continue
             except OSError:
                 continue
             out.append(path)
-    return out
+    return out, recent
 
 
 def _disk_bytes(store: Path) -> int:
@@ -155,7 +160,8 @@ def collect_garbage(
     before = _disk_bytes(store)
     snapshots, blobs = connection.write_transaction(conn, _drop_unused_rows)
     freed_files = removed = 0
-    for path in _unused_artifact_files(conn, location.artifacts_dir(store), now):
+    unused, recent = _unused_artifact_files(conn, location.artifacts_dir(store), now)
+    for path in unused:
         try:
             size = path.stat().st_size
             path.unlink()
@@ -168,4 +174,4 @@ def collect_garbage(
     connection.retry_busy(lambda: conn.execute("VACUUM"))
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     after = _disk_bytes(store)
-    return Collected(snapshots, blobs, removed, max(0, before - after) + freed_files)
+    return Collected(snapshots, blobs, removed, max(0, before - after) + freed_files, recent)
