@@ -14,6 +14,7 @@ Python reads back.
 
 from __future__ import annotations
 
+import binascii
 import json
 import os
 import sqlite3
@@ -26,11 +27,9 @@ from runtui.store import connection, location, writer
 
 
 def fallback_dir(store: Path) -> Path:
-    """Where spills go when the store folder is not writable."""
-    import hashlib  # here, not at the top: it is not needed to start logging
-
+    """Where spills go when the store folder is not writable (one folder per store path)."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key = hashlib.sha256(str(store).encode()).hexdigest()[:16]
+    key = f"{binascii.crc32(str(store).encode()):08x}"
     return base / "runtui" / "spill" / key
 
 
@@ -45,11 +44,12 @@ class SpillFile:
         self.store = store
         self.name = f"{run_uuid}.{os.getpid()}.jsonl"
         self.path: Path | None = None
+        self.folders = spill_dirs(store)  # worked out here, not on the flushing thread
 
     def append(self, ops: list[dict[str, Any]]) -> Path:
         text = "".join(json.dumps(op, default=str) + "\n" for op in ops)
         last_error: OSError | None = None
-        for folder in ([self.path.parent] if self.path else []) + spill_dirs(self.store):
+        for folder in ([self.path.parent] if self.path else []) + self.folders:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 with open(folder / self.name, "a", encoding="utf-8") as f:

@@ -125,6 +125,12 @@ class _Ticker:
 _ticker = _Ticker()
 
 
+# Held while a flush is inside SQLite. fork() waits for it, so a child is never
+# born while one of our threads holds SQLite's internal mutexes (a child would
+# deadlock on its first query).
+_in_sqlite = threading.Lock()
+
+
 def _after_fork_in_child() -> None:
     """A forked child starts clean: SQLite forbids using a connection across fork().
 
@@ -132,13 +138,18 @@ def _after_fork_in_child() -> None:
     parent's locks), and so are the parent's runs: the child neither flushes
     nor finishes them. A child that logs starts a run of its own.
     """
-    global _idle, _idle_lock
+    global _idle, _idle_lock, _in_sqlite
     _idle = None
     _idle_lock = threading.Lock()
+    _in_sqlite = threading.Lock()
     _ticker.__init__()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+os.register_at_fork(
+    before=lambda: _in_sqlite.acquire(),
+    after_in_parent=lambda: _in_sqlite.release(),
+    after_in_child=_after_fork_in_child,
+)
 
 
 @atexit.register
@@ -178,11 +189,12 @@ class Flusher:
     def _tick(self) -> None:
         with self._flush_lock:
             if not self._stop:
-                self._flush()
+                with _in_sqlite:
+                    self._flush()
 
     def flush(self, final_ops: list[dict[str, Any]] | None = None, durable: bool = False) -> None:
         """Write whatever is buffered (plus ``final_ops``); spill it if the store refuses."""
-        with self._flush_lock:
+        with self._flush_lock, _in_sqlite:
             self._flush(final_ops, durable)
 
     def _flush(self, final_ops: list[dict[str, Any]] | None = None, durable: bool = False) -> None:

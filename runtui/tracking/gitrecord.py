@@ -1,12 +1,16 @@
 """Recording a new run's git commit, branch and dirty state off the critical path.
 
-`context.git_info` asks git four times (root, commit, branch, status), which
-``start_run`` used to wait for: in a sweep of short runs that was more than
-logging their points. A run needs no root, and one ``git status
---porcelain=v2 --branch`` answers the other three, so `GitRecorder` asks that
-once, from a thread, and queues the answer as an ordinary ``update``
-operation: it reaches the store with the next flush, and ``finish`` stops
-services before its final flush, so a finished run always has it.
+Asking git costs milliseconds that ``start_run`` should not wait for: in a
+sweep of short runs that was more than logging their points. One ``git
+status --porcelain=v2 --branch`` answers commit, branch and dirty state, so
+`GitRecorder` asks that once, from a thread, and queues the answer as an
+ordinary ``update`` operation: it reaches the store with the next flush, and
+``finish`` stops services before its final flush, so a finished run always
+has it.
+
+``subprocess`` is imported with this module, on the thread that starts the
+run, never lazily on the recorder's thread: a fork() while that thread held
+the import lock would leave a child that deadlocks on its next import.
 
 Outside any git checkout (no ``.git`` in the folder or its parents, no
 ``GIT_DIR``) git would only fail, so it is not asked at all.
@@ -15,6 +19,7 @@ Outside any git checkout (no ``.git`` in the folder or its parents, no
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,12 +40,9 @@ def may_be_in_git(cwd: Path) -> bool:
 def git_state(cwd: Path) -> dict[str, Any] | None:
     """``git_commit``, ``git_branch``, ``git_dirty`` of the checkout around ``cwd``, else None.
 
-    Same answers as `context.git_info`: no commit yet gives no commit and no
-    branch, a detached HEAD no branch; dirty means a tracked file differs from
-    HEAD (or is staged).
+    No commit yet gives no commit and no branch, a detached HEAD no branch;
+    dirty means a tracked file differs from HEAD (or is staged).
     """
-    import subprocess
-
     try:
         done = subprocess.run(
             ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
@@ -62,7 +64,7 @@ def git_state(cwd: Path) -> dict[str, Any] | None:
         elif line:
             dirty = True
     commit = headers.get("branch.oid")
-    if commit in (None, "(initial)"):  # no commit yet: git_info knows no branch either
+    if commit in (None, "(initial)"):  # no commit yet: no branch either
         return {"git_commit": None, "git_branch": None, "git_dirty": dirty}
     branch = headers.get("branch.head")
     return {
