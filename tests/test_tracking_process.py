@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sqlite3
 import subprocess
@@ -21,6 +23,7 @@ def spawn(script: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [PYTHON, "-c", textwrap.dedent(script)],
         env=env,
+        start_new_session=True,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -314,7 +317,11 @@ def test_a_forked_child_leaves_its_parents_run_alone(
         """,
         subprocess_env,
     )
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the forked child too, should it hang
+            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, err
     assert "parent still running: running" in out
     store = runtui.open_store(store_dir)

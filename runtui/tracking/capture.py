@@ -18,9 +18,13 @@ wrapped instead.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import struct
 import sys
+import termios
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +38,9 @@ class _Tee:
         self.lock = threading.Lock()
         self.sinks: list[IO[bytes]] = []
         self.streams: list[tuple[int, int, threading.Thread]] = []  # (fd, saved fd, pump)
+        self.read_ends: list[int] = []
+        self.bytes_read = 0  # by the pumps, and of those, handed to the sinks:
+        self.bytes_done = 0
         self.wrapped: list[tuple[str, Any]] = []
 
     def add(self, sink: IO[bytes]) -> None:
@@ -54,8 +61,19 @@ class _Tee:
             last = len(self.sinks) == 1
         if last:
             self._restore()  # drains the pipes into every sink still listed
+        else:
+            self._drain()  # what was written before now still belongs to this sink
         with self.lock:
             self.sinks.remove(sink)
+
+    def _drain(self, timeout: float = 1.0) -> None:
+        """Wait until the pumps have handed on everything already in the pipes."""
+        deadline = time.monotonic() + timeout
+        settled = 0
+        while settled < 2 and time.monotonic() < deadline:
+            pending = sum(_unread_bytes(fd) for fd in self.read_ends)
+            settled = settled + 1 if pending == 0 and self.bytes_read == self.bytes_done else 0
+            time.sleep(0.002)
 
     def write(self, data: bytes) -> None:
         with self.lock:
@@ -77,6 +95,7 @@ class _Tee:
         )
         pump.start()
         self.streams.append((fd, saved, pump))
+        self.read_ends.append(read_end)
 
     def _pump(self, read_end: int, terminal: int) -> None:
         while True:
@@ -86,8 +105,10 @@ class _Tee:
                 break
             if not data:
                 break
+            self.bytes_read += len(data)
             _write_all(terminal, data)
             self.write(data)
+            self.bytes_done += len(data)
         os.close(read_end)
 
     def _wrap_stream(self, fd: int) -> None:
@@ -109,6 +130,7 @@ class _Tee:
             if not pump.is_alive():
                 os.close(saved)
         self.streams.clear()
+        self.read_ends.clear()
         for name, original in self.wrapped:
             setattr(sys, name, original)
         self.wrapped.clear()
@@ -138,6 +160,14 @@ class OutputCapture:
         _tee.remove(self._log)
         self._log.close()
         self._log = None
+
+
+def _unread_bytes(fd: int) -> int:
+    """Bytes waiting in pipe ``fd`` (0 where the platform cannot tell)."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
 
 
 def _write_all(fd: int, data: bytes) -> None:
