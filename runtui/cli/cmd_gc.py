@@ -6,15 +6,7 @@ import click
 
 from runtui.cli.common import fail, handle_errors, open_store_for_cli, store_option
 from runtui.cli.output import store_errors
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{n:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+from runtui.services.units import human_size
 
 
 @click.command("gc")
@@ -37,8 +29,8 @@ def gc_command() -> None:
             fail(f"the store {store.path} is read-only")
         done = maintenance.collect_garbage(store.conn, store.path)
     click.echo(
-        f"freed {_size(done.bytes_freed)}: {done.snapshots} snapshot(s), {done.blobs} blob(s), "
-        f"{done.artifact_files} artifact file(s) removed",
+        f"freed {human_size(done.bytes_freed)}: {done.snapshots} snapshot(s), "
+        f"{done.blobs} blob(s), {done.artifact_files} artifact file(s) removed",
         err=True,
     )
     if done.recent_artifact_files:

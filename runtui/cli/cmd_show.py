@@ -12,6 +12,7 @@ import click
 from runtui.cli.common import handle_errors, open_store_for_cli, store_option
 from runtui.cli.output import format_option, human_cell, json_safe, store_errors, use_color
 from runtui.services.textsafe import plain
+from runtui.services.units import human_size
 
 
 @click.command("show")
@@ -51,18 +52,9 @@ def _local(iso: str | None) -> str:
     return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(moment.timestamp()))} ({iso})"
 
 
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
 def _log(path: str) -> str:
     try:
-        return f"{path} ({_size(os.path.getsize(path))})"
+        return f"{path} ({human_size(os.path.getsize(path))})"
     except OSError:
         return f"{path} (no output captured)"
 
@@ -108,7 +100,7 @@ def text_lines(doc: dict[str, Any], *, bold: bool = False) -> list[str]:
     if doc["artifacts"]:
         lines += ["", heading("artifacts")]
         lines += _fields(
-            [(a["name"], f"{_size(a['size'])}  {a['path']}") for a in doc["artifacts"]]
+            [(a["name"], f"{human_size(a['size'])}  {a['path']}") for a in doc["artifacts"]]
         )
     if doc["error"]:
         lines += ["", heading("error"), *("  " + line for line in plain(doc["error"]).splitlines())]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runtui.errors import RuntuiError
+from runtui.services.units import human_size
 from runtui.store import snapshots
 from runtui.store.snapshots import SnapshotFile
 
@@ -122,8 +123,6 @@ class CodeDiff:
 def _size(size: int | None) -> str:
     if size is None:
         return "0 B"
-    from runtui.snapshot.limits import human_size
-
     return human_size(size)
 
 

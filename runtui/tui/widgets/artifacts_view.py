@@ -17,9 +17,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from runtui.services.units import human_size
 from runtui.store.records import Artifact
 from runtui.tui.render import relative_time, safe
-from runtui.tui.widgets.units import human_size
 
 
 class ArtifactsView(Vertical):

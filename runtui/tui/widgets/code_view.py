@@ -28,10 +28,10 @@ from textual.widgets import Static, TextArea, Tree
 
 from runtui.errors import RuntuiError
 from runtui.services.textsafe import plain
+from runtui.services.units import human_size, short_path
 from runtui.store import snapshots
 from runtui.store.reader import open_store
 from runtui.store.snapshots import SnapshotFile
-from runtui.tui.widgets.units import human_size, short_path
 
 MAX_VIEW_BYTES = 2 * 1024 * 1024
 GIT_DIFF = "git diff"

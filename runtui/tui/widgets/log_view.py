@@ -36,7 +36,7 @@ from textual.widgets import Input, Log, Static
 
 from runtui.services.logs import LogFollower, read_tail
 from runtui.services.textsafe import display_line, plain
-from runtui.tui.widgets.units import human_size, short_path
+from runtui.services.units import human_size, short_path
 
 TAIL_LINES = 5_000
 MAX_LINES = 50_000

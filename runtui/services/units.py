@@ -1,4 +1,4 @@
-"""Small formatting helpers shared by the run screen's widgets."""
+"""Small formatting helpers shared by the TUI and the CLI: sizes and paths for people."""
 
 from __future__ import annotations
 
