@@ -12,6 +12,7 @@ from rich.text import Text
 from run_screen_data import HOSTILE, NOW, TRACEBACK, acc_curve, add_run, loss_curve
 from textual.app import App
 from textual.widgets import DataTable, Static, TabbedContent, TextArea, Tree
+from textual.widgets._footer import FooterKey
 
 import runtui
 from runtui.services.downsample import Series
@@ -223,6 +224,58 @@ async def test_long_log_is_read_from_its_end_only(tmp_path: Path) -> None:
         app.screen.append_lines(["new line \x1b[2J\r\n"])
         await pilot.pause()
         assert log.lines[-1] == "new line "
+
+
+def log_rows(log: SearchableLog) -> list[str]:
+    """The log's rows as they are on screen."""
+    return [log.render_line(y).text.rstrip() for y in range(log.scrollable_content_region.height)]
+
+
+def footer_keys(app: App[None]) -> dict[str, str]:
+    return {k.key_display: k.description for k in app.screen.query(FooterKey)}
+
+
+async def test_w_wraps_long_lines_and_search_and_following_keep_working(tmp_path: Path) -> None:
+    width = SIZE[0]
+    lines = [f"short {i}" for i in range(100)]
+    lines[60] = "long " + "x" * (width * 2) + " needle at the far end"
+    lines.append("last " + "y" * width + " tail")
+    add_run(tmp_path / "s", RUN, log=lines)
+    app = RunApp(tmp_path / "s", RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        log = app.screen.query_one(SearchableLog)
+        assert footer_keys(app)["w"] == "wrap"
+        assert "no wrap (w)" in text_of(app, "#log-status")
+        assert log_rows(log)[-1].startswith("last yyy") and "tail" not in log_rows(log)[-1]
+
+        await pilot.press("w")
+        rows = log_rows(log)
+        assert "wrapped" in text_of(app, "#log-status")
+        assert "no wrap" not in text_of(app, "#log-status")
+        assert rows[-1].endswith("tail")  # the end of the last line, below its start
+        assert log.is_vertical_scroll_end and log.max_scroll_x == 0
+
+        await pilot.press("slash", *"needle", "enter")
+        assert log.current == 60
+        assert any(row.endswith("needle at the far end") for row in log_rows(log))
+        assert "match 1/1" in text_of(app, "#log-status")
+        await pilot.press("escape", "G")
+
+        app.screen.append_lines(["fresh " + "z" * width + " newest"])
+        await pilot.pause()
+        assert log_rows(log)[-1].endswith("newest")  # followed in wrapped mode too
+        await pilot.press("pageup")
+        app.screen.query_one(LogView).show_live(["one", "two"], reset=False)
+        await pilot.pause()
+        assert "2 new lines below" in text_of(app, "#log-status")
+        await pilot.press("G")
+        assert log_rows(log)[-1] == "two"
+
+        await pilot.press("w")  # back to one row per line, still at the end
+        assert log_rows(log)[-1] == "two" and log.is_vertical_scroll_end
+        assert "fresh zzz" in log_rows(log)[-3]
 
 
 async def test_hostile_names_params_and_log_lines_render_literally(tmp_path: Path) -> None:

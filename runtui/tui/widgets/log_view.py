@@ -12,7 +12,8 @@ retitle the window. Colours are dropped with them (plain text keeps
 Search (``/`` focuses the search line, then ``n``/``N``) covers the lines loaded; matching is
 case-insensitive unless the query has a capital letter ("smart case").
 ``f`` toggles following: new lines scroll the view only while following,
-scrolling up stops following, ``G``/``end`` goes back to the end.
+scrolling up stops following, ``G``/``end`` goes back to the end. ``w``
+toggles wrapping lines longer than the view (unwrapped, they scroll sideways).
 
 `append_lines` is how a live feed adds what was written since; `follower`
 is a `LogFollower` positioned at the end of what was loaded, for that feed.
@@ -20,17 +21,19 @@ is a `LogFollower` positioned at the end of what was loaded, for that feed.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from rich.cells import cell_len
+from rich.cells import chop_cells
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.widgets import Input, Log, Static
 
@@ -45,29 +48,158 @@ CURRENT_MATCH_STYLE = Style(bold=True, color="black", bgcolor="yellow")
 
 
 class SearchableLog(Log):
-    """A `Log` that highlights the occurrences of a search string."""
+    """A `Log` that highlights the occurrences of a search string and can wrap long lines.
+
+    Wrapped, the view's rows are pieces of lines: ``_rows`` maps each row to
+    (line, start, end) character offsets of the displayed line, extended as
+    lines arrive and rebuilt when the width changes or lines are pruned. The
+    scrollable height is then the number of rows (`validate_virtual_size`
+    catches every place `Log` sets it), and there is nothing to scroll
+    sideways. `line_at` and `row_of` translate between the two.
+    """
 
     needle = ""
     current: int | None = None
+    wrap = False
+
+    def __init__(self, *, max_lines: int | None = None, id: str | None = None) -> None:
+        super().__init__(max_lines=max_lines, id=id)
+        self._rows: list[tuple[int, int, int]] = []
+        self._row_lines: list[int] = []  # the line of each row, for bisecting
+        self._wrapped = 0  # lines already cut into rows
+        self._wrap_width = 0
 
     def set_search(self, needle: str, current: int | None) -> None:
         self.needle, self.current = needle, current
         self._render_line_cache.clear()
         self.refresh()
 
+    def set_wrap(self, wrap: bool) -> None:
+        """Wrap long lines (or not), keeping the line at the top of the view in place."""
+        if wrap == self.wrap:
+            return
+        top = self.line_at(int(self.scroll_y))
+        at_end = self.is_vertical_scroll_end
+        self.wrap = wrap
+        self._forget_rows()
+        self.virtual_size = Size(self._width, self.line_count)  # validated for the mode
+        if wrap:
+            self.scroll_to(x=0, animate=False, immediate=True)
+        self._keep_in_view(top, at_end)
+
+    def line_at(self, row: int) -> int:
+        """The line shown on view row ``row``."""
+        if not self.wrap:
+            return row
+        rows = self._sync_rows()
+        if not rows:
+            return 0
+        return rows[max(0, min(row, len(rows) - 1))][0]
+
+    def row_of(self, line: int) -> int:
+        """The first view row of line ``line``."""
+        if not self.wrap:
+            return line
+        self._sync_rows()
+        return bisect_left(self._row_lines, line)
+
+    # -- wrapping --------------------------------------------------------
+
+    def validate_virtual_size(self, size: Size) -> Size:
+        if not self.wrap:
+            return size
+        return Size(self._wrap_columns(), len(self._sync_rows()))
+
+    def _wrap_columns(self) -> int:
+        return max(1, self.scrollable_content_region.width)
+
+    def _forget_rows(self) -> None:
+        self._rows, self._row_lines, self._wrapped = [], [], 0
+
+    def _sync_rows(self) -> list[tuple[int, int, int]]:
+        """Cut the lines not cut yet into rows of the current width."""
+        width = self._wrap_columns()
+        if width != self._wrap_width or self._wrapped > len(self._lines):
+            self._forget_rows()
+            self._wrap_width = width
+        rows, row_lines = self._rows, self._row_lines
+        for y in range(self._wrapped, self.line_count):
+            line = self._process_line(self._lines[y])
+            for start, end in cut(line, width):
+                rows.append((y, start, end))
+                row_lines.append(y)
+        self._wrapped = max(self._wrapped, self.line_count)
+        return rows
+
+    def _prune_max_lines(self) -> None:
+        if self.max_lines is not None and len(self._lines) > self.max_lines:
+            self._forget_rows()  # line numbers shift
+        super()._prune_max_lines()
+
+    def clear(self) -> SearchableLog:
+        self._forget_rows()
+        return super().clear()
+
+    def on_resize(self) -> None:
+        if self.wrap and self._wrap_columns() != self._wrap_width:
+            top = self.line_at(int(self.scroll_y))
+            at_end = self.is_vertical_scroll_end
+            self.virtual_size = Size(self._width, self.line_count)
+            self._keep_in_view(top, at_end)
+
+    def _keep_in_view(self, top: int, at_end: bool) -> None:
+        if at_end and self.auto_scroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        else:
+            self.scroll_to(y=self.row_of(top), animate=False, immediate=True)
+
+    # -- drawing ---------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        if not self.wrap:
+            return super().render_line(y)
+        rich_style = self.rich_style
+        rows = self._sync_rows()
+        row = int(self.scroll_y) + y
+        if row >= len(rows):
+            return Strip.blank(self.size.width, rich_style)
+        line, start, end = rows[row]
+        text = self._line_text(line, rich_style)[start:end]
+        strip = Strip(text.render(self.app.console), text.cell_len)
+        return strip.crop_extend(0, self.size.width, rich_style)
+
     def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
-        needle = self.needle
-        line = self._lines[y]
-        if not needle or find(line, needle) < 0:
+        if not self.needle or find(self._lines[y], self.needle) < 0:
             return super()._render_line_strip(y, rich_style)
-        shown = self._process_line(line)
-        text = Text(shown, no_wrap=True, style=rich_style)
-        style = CURRENT_MATCH_STYLE if y == self.current else MATCH_STYLE
-        start = find(shown, needle)
-        while start >= 0:
-            text.stylize(style, start, start + len(needle))
-            start = find(shown, needle, start + len(needle))
-        return Strip(text.render(self.app.console), cell_len(shown))
+        text = self._line_text(y, rich_style)
+        return Strip(text.render(self.app.console), text.cell_len)
+
+    def _line_text(self, y: int, rich_style: Style) -> Text:
+        """Line ``y`` as displayed, with the search's matches marked."""
+        shown = self._process_line(self._lines[y])
+        text = Text(shown, no_wrap=True)
+        text.stylize(rich_style)  # a span: `Text.render` ignores the base style
+        needle = self.needle
+        if needle:
+            style = CURRENT_MATCH_STYLE if y == self.current else MATCH_STYLE
+            start = find(shown, needle)
+            while start >= 0:
+                text.stylize(style, start, start + len(needle))
+                start = find(shown, needle, start + len(needle))
+        return text
+
+
+def cut(line: str, width: int) -> list[tuple[int, int]]:
+    """(start, end) character offsets of the rows ``line`` takes at ``width`` cells."""
+    if line.isascii():
+        if len(line) <= width:
+            return [(0, len(line))]
+        return [(i, min(i + width, len(line))) for i in range(0, len(line), width)]
+    pieces, start = [], 0
+    for chunk in chop_cells(line, width):
+        pieces.append((start, start + len(chunk)))
+        start += len(chunk)
+    return pieces or [(0, 0)]
 
 
 def find(line: str, needle: str, start: int = 0) -> int:
@@ -92,6 +224,7 @@ class LogView(Vertical):
         Binding("n", "next_match(1)", "next"),
         Binding("N", "next_match(-1)", "previous", key_display="N"),
         Binding("f", "toggle_follow", "follow"),
+        Binding("w", "toggle_wrap", "wrap"),
         Binding("G,end", "to_end", "end", key_display="G"),
         Binding("g,home", "to_start", "top", show=False),
     ]
@@ -194,6 +327,7 @@ class LogView(Vertical):
             parts.append(f"{self._unseen:,} new line{plural} below (G: follow)")
         else:
             parts.append("following" if self.log.auto_scroll else "not following (f)")
+        parts.append("wrapped" if self.log.wrap else "no wrap (w)")
         if self._search_note:
             parts.append(self._search_note)
         parts.append(short_path(self.log_path))
@@ -228,7 +362,7 @@ class LogView(Vertical):
         self.log.set_search(needle, None)
         if needle:
             self.log.auto_scroll = False
-            top = int(self.log.scroll_y)
+            top = self.log.line_at(int(self.log.scroll_y))
             self._jump(self._next_line(top - 1, 1))
         else:
             self._search_note = ""
@@ -240,7 +374,8 @@ class LogView(Vertical):
             return
         current = self.log.current
         if current is None:
-            current = int(self.log.scroll_y) - 1 if direction > 0 else int(self.log.scroll_y)
+            top = self.log.line_at(int(self.log.scroll_y))
+            current = top - 1 if direction > 0 else top
         self.log.auto_scroll = False
         self._jump(self._next_line(current, direction))
 
@@ -264,7 +399,8 @@ class LogView(Vertical):
             hits = [y for y, text in enumerate(log.lines) if find(text, needle) >= 0]
             self._search_note = f"match {hits.index(line) + 1}/{len(hits)} for {needle!r}"
             log.set_search(needle, line)
-            log.scroll_to(y=max(0, line - log.size.height // 2), animate=False, immediate=True)
+            row = log.row_of(line)
+            log.scroll_to(y=max(0, row - log.size.height // 2), animate=False, immediate=True)
         self._update_status()
 
     # -- following -------------------------------------------------------
@@ -274,6 +410,10 @@ class LogView(Vertical):
         log.auto_scroll = not log.auto_scroll
         if log.auto_scroll:
             log.scroll_end(animate=False, immediate=True)
+        self._update_status()
+
+    def action_toggle_wrap(self) -> None:
+        self.log.set_wrap(not self.log.wrap)
         self._update_status()
 
     def action_to_end(self) -> None:
