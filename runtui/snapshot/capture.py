@@ -2,18 +2,22 @@
 
 The work is split so the store's write lock is held only for SQL:
 
-1. read and hash every file (threads: hashlib and zlib release the GIL);
-2. ask the store which hashes it already holds;
-3. compress only the new content (level 1, or level 0 for content that does
-   not compress, which zlib would otherwise crawl through) and insert it in
-   transactions of at most `BATCH_BYTES`;
+1. take each file's hash from the stat cache (`statcache`), or read the
+   file once and hash it (in the calling thread: for code-sized files a
+   thread hand-off costs more than the hash);
+2. per chunk of read files, ask the store in one query which hashes it
+   already holds, and hand only the new content to a small thread pool that
+   compresses it (level 1, or level 0 for content that does not compress,
+   which zlib would otherwise crawl through; zlib releases the GIL);
+3. meanwhile insert the compressed blobs as they come back, in
+   transactions of about `INSERT_BYTES`, so SQLite writes while zlib works;
 4. in one last transaction, record the file list under its manifest hash
    (an identical list reuses the existing snapshot row) and point the run
    at it. That transaction re-checks that every blob is present, so a
    ``runtui gc`` that ran in between cannot leave a snapshot with holes.
 
-Unchanged code therefore costs one read and hash per file and zero new
-blob bytes.
+Unchanged code therefore costs one read and hash per file (none with the
+stat cache) and zero new blob bytes.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ import hashlib
 import os
 import sqlite3
 import sys
-import threading
 import zlib
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,10 +44,14 @@ from runtui.store.snapshots import SnapshotFile
 if TYPE_CHECKING:
     from runtui.tracking.run import Run
 
-BATCH_BYTES = 32 << 20
-KEEP_BYTES = 64 << 20  # content kept in memory between hashing and compressing
+INSERT_BYTES = 4 << 20  # compressed bytes per blob transaction
+KEEP_BYTES = 64 << 20  # content read but not compressed yet, at most
+_CHUNK_BYTES = 1 << 20  # read content handed to the pool per task
+_CHUNK_FILES = 256  # files per task (and per "which are stored?" query)
 _SAMPLE = 64 << 10
 _WORKERS = min(4, os.cpu_count() or 1)
+
+Blob = tuple[str, int, bytes]  # (sha256, uncompressed size, zlib data)
 
 
 @dataclass(frozen=True)
@@ -55,11 +63,15 @@ class Stored:
     run_updated: bool = False
 
 
-def _read(path: Path) -> bytes:
-    """The file's bytes, refusing to follow a symlink swapped in since the walk."""
+def _read(path: str | Path, size: int = -1) -> bytes:
+    """The file's bytes, refusing to follow a symlink swapped in since the walk.
+
+    ``size`` is the size the walk saw (saves an ``fstat``); a file that grew
+    since is still read to its end.
+    """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
-        want = os.fstat(fd).st_size + 1
+        want = (os.fstat(fd).st_size if size < 0 else size) + 1
         chunks = []
         while chunk := os.read(fd, max(want, 1 << 16)):
             chunks.append(chunk)
@@ -78,79 +90,38 @@ def compress(data: bytes) -> bytes:
     return zlib.compress(data, 1)
 
 
-def _balanced(items: Sequence[TreeEntry], groups: int) -> list[list[TreeEntry]]:
-    """Split into ``groups`` lists of roughly equal bytes (big files spread first)."""
-    buckets: list[list[TreeEntry]] = [[] for _ in range(groups)]
-    loads = [0] * groups
-    for item in sorted(items, key=lambda e: -e.size):
-        i = loads.index(min(loads))
-        buckets[i].append(item)
-        loads[i] += item.size + 4096  # a small file still costs an open
-    return [b for b in buckets if b]
-
-
-def _parallel(fn: Callable[[list[TreeEntry]], list], items: Sequence[TreeEntry]) -> list:
-    groups = _balanced(items, _WORKERS * 4)
-    if len(groups) <= 1:
-        return fn(list(items))
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        return [r for part in pool.map(fn, groups) for r in part]
+def _compress_all(items: list[tuple[str, bytes]]) -> list[Blob]:
+    return [(digest, len(data), compress(data)) for digest, data in items]
 
 
 class _Hasher:
-    """Hashes of a tree's files: from the stat cache, else read (and kept for packing)."""
+    """Hashes of a tree's files: from the stat cache, else read by `read`."""
 
-    def __init__(self, tree: Tree, cache: dict[str, tuple[list[int], str]]) -> None:
+    def __init__(self, tree: Tree, cache: statcache.Cache) -> None:
         self.tree = tree
+        self._root = str(tree.root)
         self.files = [e for e in tree.entries if e.link is None]
         self.hashed: dict[str, tuple[str, int]] = {}  # path -> (sha256, size)
-        self.kept: dict[str, bytes] = {}
-        self.fresh = 0  # files read because the cache did not know them
-        self._budget = KEEP_BYTES
-        self._lock = threading.Lock()
-        unknown = []
+        self.unknown: list[TreeEntry] = []  # files the cache does not vouch for
         for entry in self.files:
             digest = statcache.lookup(cache, entry)
             if digest is None:
-                unknown.append(entry)
+                self.unknown.append(entry)
             else:
                 self.hashed[entry.path] = (digest, entry.size)
-        self.fresh = len(unknown)
-        self.hashed.update((p, (d, n)) for p, d, n in _parallel(self._hash, unknown))
+        self.fresh = len(self.unknown)  # files read because the cache did not know them
 
-    def _skip(self, entry: TreeEntry, exc: OSError) -> None:
-        self.tree.skipped.append(f"{entry.path}: {exc.strerror or exc}")
-        self.hashed.pop(entry.path, None)
-
-    def _hash(self, part: list[TreeEntry]) -> list[tuple[str, str, int]]:
-        out = []
-        for entry in part:
-            try:
-                data = _read(self.tree.root / entry.path)
-            except OSError as exc:
-                self._skip(entry, exc)
-                continue
-            out.append((entry.path, hashlib.sha256(data).hexdigest(), len(data)))
-            with self._lock:
-                if self._budget >= len(data):
-                    self._budget -= len(data)
-                    self.kept[entry.path] = data
-        return out
-
-    def pack(self, part: list[TreeEntry]) -> list[tuple[str, int, bytes]]:
-        """(hash, size, compressed) of each file, read again if it was not kept."""
-        out = []
-        for entry in part:
-            data = self.kept.pop(entry.path, None)
-            if data is None:
-                try:
-                    data = _read(self.tree.root / entry.path)
-                except OSError as exc:
-                    self._skip(entry, exc)
-                    continue
-                self.hashed[entry.path] = (hashlib.sha256(data).hexdigest(), len(data))
-            out.append((self.hashed[entry.path][0], len(data), compress(data)))
-        return out
+    def read(self, entry: TreeEntry) -> tuple[str, bytes] | None:
+        """Read and hash one file; a file that cannot be read is left out with a note."""
+        try:
+            data = _read(os.path.join(self._root, entry.path), entry.size)
+        except OSError as exc:
+            self.tree.skipped.append(f"{entry.path}: {exc.strerror or exc}")
+            self.hashed.pop(entry.path, None)
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        self.hashed[entry.path] = (digest, len(data))
+        return digest, data
 
     def records(self) -> list[SnapshotFile]:
         return [
@@ -162,28 +133,92 @@ class _Hasher:
         ]
 
 
+class _Packer:
+    """Compresses new content in a thread pool and inserts it as it comes back."""
+
+    def __init__(self, conn: sqlite3.Connection, pool: ThreadPoolExecutor) -> None:
+        self.conn = conn
+        self.pool = pool
+        self.seen: set[str] = set()  # stored already, or on its way
+        self.inflight: deque[tuple[Future[list[Blob]], int]] = deque()
+        self.inflight_bytes = 0
+        self.batch: list[Blob] = []
+        self.pending = 0
+        self.added = 0
+
+    def offer(self, items: list[tuple[str, bytes]]) -> None:
+        """Queue the content among ``items`` that the store lacks (one query)."""
+        fresh = {d: data for d, data in items if d not in self.seen}
+        self.seen.update(fresh)
+        for digest in snapshots.existing_blobs(self.conn, fresh):
+            del fresh[digest]
+        if fresh:
+            size = sum(len(data) for data in fresh.values())
+            self.inflight.append((self.pool.submit(_compress_all, list(fresh.items())), size))
+            self.inflight_bytes += size
+        while self.inflight and (self.inflight[0][0].done() or self.inflight_bytes > KEEP_BYTES):
+            self._collect()
+
+    def _collect(self) -> None:
+        future, size = self.inflight.popleft()
+        self.inflight_bytes -= size
+        for blob in future.result():
+            self.batch.append(blob)
+            self.pending += len(blob[2])
+        if self.pending >= INSERT_BYTES:
+            self._insert()
+
+    def _insert(self) -> None:
+        batch, self.batch, self.pending = self.batch, [], 0
+        self.added += connection.write_transaction(
+            self.conn, lambda c: snapshots.insert_blobs(c, batch)
+        )
+
+    def finish(self) -> int:
+        while self.inflight:
+            self._collect()
+        if self.batch:
+            self._insert()
+        return self.added
+
+
+def _chunks(hasher: _Hasher, entries: Iterable[TreeEntry]) -> Iterable[list[tuple[str, bytes]]]:
+    """Read content in chunks of about `_CHUNK_BYTES` / `_CHUNK_FILES`."""
+    chunk: list[tuple[str, bytes]] = []
+    size = 0
+    for entry in entries:
+        item = hasher.read(entry)
+        if item is None:
+            continue
+        chunk.append(item)
+        size += len(item[1])
+        if size >= _CHUNK_BYTES or len(chunk) >= _CHUNK_FILES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
 def _store_blobs(conn: sqlite3.Connection, hasher: _Hasher) -> int:
-    """Compress and insert the content the store lacks; return the compressed bytes added."""
-    have = snapshots.existing_blobs(conn, (d for d, _ in hasher.hashed.values()))
-    needed: dict[str, TreeEntry] = {}
-    for entry in hasher.files:
-        digest = hasher.hashed.get(entry.path, ("", 0))[0]
-        if digest and digest not in have and digest not in needed:
-            needed[digest] = entry
-    added = pending = 0
-    batch: list[tuple[str, int, bytes]] = []
-    for blob in _parallel(hasher.pack, list(needed.values())):
-        batch.append(blob)
-        pending += len(blob[2])
-        if pending >= BATCH_BYTES:
-            added += connection.write_transaction(
-                conn, lambda c, b=batch: snapshots.insert_blobs(c, b)
-            )
-            batch, pending = [], 0
-    if batch:
-        added += connection.write_transaction(conn, lambda c: snapshots.insert_blobs(c, batch))
-    hasher.kept.clear()
-    return added
+    """Read the files the cache does not vouch for, store the content the store lacks.
+
+    A file whose hash came from the cache but whose blob is gone (a ``gc``
+    dropped it) is read again. Returns the compressed bytes added.
+    """
+    cached = {hasher.hashed[e.path][0] for e in hasher.files if e.path in hasher.hashed}
+    have = snapshots.existing_blobs(conn, cached)
+    unknown = {e.path for e in hasher.unknown}
+    to_read = [
+        e
+        for e in hasher.files
+        if e.path in unknown or (e.path in hasher.hashed and hasher.hashed[e.path][0] not in have)
+    ]
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        packer = _Packer(conn, pool)
+        packer.seen.update(have)
+        for chunk in _chunks(hasher, to_read):
+            packer.offer(chunk)
+        return packer.finish()
 
 
 def store_tree(
@@ -202,12 +237,15 @@ def store_tree(
     """
     cache = statcache.load(cache_file) if cache_file else {}
     hasher = _Hasher(tree, cache)
-    records = hasher.records()
-    manifest = manifest_hash(records)
     added = 0
-    if snapshots.find_snapshot(conn, manifest) is None:  # new code: store what is missing
-        added = _store_blobs(conn, hasher)
-        records = hasher.records()  # a file may have changed while being read
+    records: list[SnapshotFile] = []
+    manifest = ""
+    if not hasher.unknown:  # every hash from the cache: maybe a snapshot we already have
+        records = hasher.records()
+        manifest = manifest_hash(records)
+    if not manifest or snapshots.find_snapshot(conn, manifest) is None:
+        added = _store_blobs(conn, hasher)  # read what the cache does not know, store what is new
+        records = hasher.records()
         manifest = manifest_hash(records)
 
     def finish(c: sqlite3.Connection) -> tuple[int, int, bool]:
@@ -243,7 +281,7 @@ def _restore_missing(
     for record in records:
         if record.hash in missing:
             try:
-                data = _read(root / record.path)
+                data = _read(os.path.join(root, record.path))
             except OSError as exc:
                 raise StoreError(f"{record.path} vanished while being snapshotted") from exc
             if hashlib.sha256(data).hexdigest() != record.hash:

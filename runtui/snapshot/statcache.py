@@ -32,18 +32,21 @@ def cache_path(store: Path, root: Path) -> Path:
     return store / CACHE_DIRNAME / f"snapshot-{key}.json"
 
 
-def load(path: Path) -> dict[str, tuple[list[int], str]]:
+Cache = dict[str, tuple[tuple[int, ...], str]]  # path -> (stamp, hash)
+
+
+def load(path: Path) -> Cache:
     """path -> (stamp, hash); empty when there is no usable cache."""
     try:
-        data = json.loads(path.read_text())
-        return {k: (v[0], v[1]) for k, v in data["files"].items()}
+        data = json.loads(path.read_bytes())
+        return {k: (tuple(v[0]), v[1]) for k, v in data["files"].items()}
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return {}
 
 
-def lookup(cache: dict[str, tuple[list[int], str]], entry: TreeEntry) -> str | None:
+def lookup(cache: Cache, entry: TreeEntry) -> str | None:
     known = cache.get(entry.path)
-    if known is not None and entry.stamp is not None and list(entry.stamp) == known[0]:
+    if known is not None and entry.stamp is not None and entry.stamp == known[0]:
         return known[1]
     return None
 
