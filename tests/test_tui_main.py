@@ -90,6 +90,39 @@ async def test_running_duration_follows_the_clock(store: Path) -> None:
         assert "31m 15s" in row_text(app, 0)
 
 
+async def test_typing_a_filter_never_moves_the_table_and_the_bar_says_what_keys_do(
+    store: Path,
+) -> None:
+    """The bar keeps one size whether a hint or an error shows: typing re-lays out nothing."""
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.pause()
+        table = table_of(app)
+        region = table.region
+        line = app.screen.query_one("#filter-error")
+        assert "enter: keep this filter" in str(line.render())
+        layouts = 0
+        relayout = app.screen._refresh_layout
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal layouts
+            layouts += 1
+            return relayout(*args, **kwargs)
+
+        app.screen._refresh_layout = counting  # type: ignore[method-assign]
+        await pilot.press(*"lr>")  # the error appears
+        await pilot.pause()
+        assert "^" in str(line.render()) and table.region == region
+        await pilot.press(*"=0.01 resnet")  # and goes; the text grows
+        await pilot.pause()
+        assert "enter: keep" in str(line.render()) and table.region == region
+        assert sorted(visible_names(app)) == ["resnet-diverged", "resnet-lr-0.01", "resnet-lr-0.1"]
+        # the footer gains "Clear filter", the scrollbar goes with fewer runs; typing: none
+        assert layouts <= 2
+
+
 async def test_filter_live_error_keeps_last_good_result_and_escape_restores(store: Path) -> None:
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:

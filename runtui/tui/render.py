@@ -158,10 +158,12 @@ def spark_text(values: Iterable[float | None], width: int = 12, style: str = "")
 
 def cell_segments(text: Text, width: int, justify: str, console: Console) -> list[Segment]:
     """``text`` fitted to ``width`` cells as segments; one-style text skips Rich's renderer."""
-    if text.spans or "\n" in text.plain:
-        return list(fit(text, width, justify).render(console))
     plain = text.plain
+    if "\n" in plain:
+        return list(fit(text, width, justify).render(console))
     length = cell_len(plain)
+    if text.spans:  # already the width (a metric cell): no copy, cut or pad
+        return list((text if length == width else fit(text, width, justify)).render(console))
     if length > width:
         return list(fit(text, width, justify).render(console))
     pad = width - length

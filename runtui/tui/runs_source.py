@@ -39,7 +39,6 @@ class RunSource:
         self.store = store
         self.view = view or View()
         self.ids: list[int] = []
-        self._position: dict[int, int] | None = None
         self._cache: OrderedDict[int, RunRecord] = OrderedDict()
 
     def __len__(self) -> int:
@@ -56,7 +55,6 @@ class RunSource:
         )
         self.view = view
         self.ids = ids
-        self._position = None
 
     def update_records(self, records: Iterable[RunRecord]) -> None:
         """Swap in newer records of runs that changed (live updates); uncached ones load later."""
@@ -68,10 +66,15 @@ class RunSource:
         return replace(self.view, **changes)  # type: ignore[arg-type]
 
     def position(self, row_id: int) -> int | None:
-        """Where a run is in the current order, or None if the view does not contain it."""
-        if self._position is None:
-            self._position = {row_id: i for i, row_id in enumerate(self.ids)}
-        return self._position.get(row_id)
+        """Where a run is in the current order, or None if the view does not contain it.
+
+        A scan of the ids (about 50 µs for 10,000 runs) rather than an index
+        built after every load: most loads ask for one position only.
+        """
+        try:
+            return self.ids.index(row_id)
+        except ValueError:
+            return None
 
     def record(self, index: int) -> RunRecord | None:
         """The run at ``index``, fetching its page if needed."""

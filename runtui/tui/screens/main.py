@@ -245,6 +245,8 @@ class MainScreen(Screen[None]):
     # -- actions ----------------------------------------------------------
 
     def action_filter(self) -> None:
+        import runtui.query  # noqa: F401  (loaded now rather than on the first key typed)
+
         self._filter_before_edit = self.source.view.filter
         self.filter_bar.open(self.source.view.filter)
 

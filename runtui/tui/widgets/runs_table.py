@@ -122,6 +122,9 @@ class RunsTable(ScrollView, can_focus=True):
         self._offsets: list[int] = []
         # row id -> (the record drawn, its cells before row styles); a reloaded record redraws
         self._cells: dict[int, tuple[RunRecord, list[Segment]]] = {}
+        # row id -> (what it was drawn from, the finished line): repaints reuse unchanged rows
+        self._lines: dict[int, tuple[tuple[object, ...], Strip]] = {}
+        self._paint_count = 0  # bumped when the styles of a paint differ from the last
         self._drawn_context: CellContext | None = None
         self._paint: dict[str, Style] = {}
         self._layout_columns()
@@ -152,6 +155,7 @@ class RunsTable(ScrollView, can_focus=True):
         position = self.source.position(keep) if keep is not None else None
         if len(self._cells) > MAX_DRAWN:
             self._cells.clear()
+            self._lines.clear()
         self._set_virtual_size(Size(self._total_width(), len(self.source) + 1))
         if position is not None:
             self.cursor = position
@@ -241,9 +245,11 @@ class RunsTable(ScrollView, can_focus=True):
         self._drawn_context = None  # read the clock and the theme again
         if row_ids is None:
             self._cells.clear()
+            self._lines.clear()
         else:
             for row_id in row_ids:
                 self._cells.pop(row_id, None)
+                self._lines.pop(row_id, None)
         self.refresh()
 
     def _cell_context(self) -> CellContext:
@@ -267,7 +273,7 @@ class RunsTable(ScrollView, can_focus=True):
         """Resolve the styles once per paint (each lookup walks the DOM)."""
         get = self.get_component_rich_style
         base = self.rich_style
-        self._paint = {
+        paint = {
             "base": base,
             "header": base + get("runs-table--header"),
             "current": get("runs-table--header-current"),
@@ -275,6 +281,9 @@ class RunsTable(ScrollView, can_focus=True):
             "marked": get("runs-table--marked"),
             "empty": base + get("runs-table--empty"),
         }
+        if paint != self._paint:
+            self._paint = paint
+            self._paint_count += 1
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -292,8 +301,14 @@ class RunsTable(ScrollView, can_focus=True):
         record = self.source.record(index)
         if record is None:
             return Strip.blank(width, base)
+        key = (record.uuid in self.marked, index == self.cursor, scroll_x, width, self._paint_count)
+        done = self._lines.get(record.row_id)
+        if done is not None and done[0][0] is record and done[0][1:] == key:
+            return done[1]
         strip = self._row_strip(record, index)
-        return strip.crop_extend(scroll_x, scroll_x + width, self._row_base_style(index, record))
+        line = strip.crop_extend(scroll_x, scroll_x + width, self._row_base_style(index, record))
+        self._lines[record.row_id] = ((record, *key), line)
+        return line
 
     def _row_base_style(self, index: int, record: RunRecord) -> Style:
         style = self._paint["base"]
