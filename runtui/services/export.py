@@ -14,7 +14,6 @@ value (`metrics_text`).
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -190,35 +189,26 @@ def metrics_text(
     """The metrics export as delimited text lines: ``lead(run, key)``, step, timestamp, value.
 
     ``lead`` renders the run and metric cells (quoted and escaped as the
-    format needs) followed by ``sep``. The fast path for CSV: SQLite joins
-    each line but its value, Python appends the value (about 1.6x faster
-    than handing five cells per point to ``csv.writer``, same bytes). A
-    chunk of lines is one ``%`` formatting over the flattened rows, with no
-    Python bytecode per point (``%s`` of a float is its shortest exact
-    form, as ``csv.writer`` writes it).
+    format needs) followed by ``sep``. The fast path for CSV: SQLite gives
+    step, timestamp and value; each chunk of lines is one ``%`` formatting
+    of a line format holding the lead, with no Python bytecode per point
+    (``%s`` of a float is its shortest exact form, as ``csv.writer`` writes
+    it): same bytes, about 2x faster than five cells per point through
+    ``csv.writer``.
     """
     pairs, total = _metric_series(store, filter, experiment)
 
+    cell = "%s" + sep.replace("%", "%%")
+
     def pieces() -> Iterator[tuple[int, str]]:
         for run, series in pairs:
-            cursor = sql.metric_points_joined(
-                store.conn,
-                series,
-                lead=lead(short_id(run.uuid), series.name),
-                sep=sep,
-                started_at=run.started_at,
-                nan=nan,
-            )
+            head = lead(short_id(run.uuid), series.name).replace("%", "%%")
+            line = f"{head}{cell}{cell}%s\n"  # user text is escaped: only these %s format
+            cursor = sql.metric_point_cells(store.conn, series, started_at=run.started_at, nan=nan)
             while chunk := cursor.fetchmany(CHUNK_ROWS):
-                yield len(chunk), _lines_format(len(chunk)) % tuple(chain.from_iterable(chunk))
+                yield len(chunk), line * len(chunk) % tuple(chain.from_iterable(chunk))
 
     return Table(list(METRIC_COLUMNS), iter(()), total, text=pieces())
-
-
-@functools.lru_cache(maxsize=2)
-def _lines_format(rows: int) -> str:
-    """``"%s%s\n"`` once per row: a head from SQLite, then the value (see `metrics_text`)."""
-    return "%s%s\n" * rows
 
 
 @dataclass

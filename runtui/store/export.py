@@ -10,8 +10,8 @@ Metric points are never collected: `metric_points` returns a cursor over
 one metric of one run in step order (a range of the ``metrics`` primary key,
 no sort), with the timestamp already formatted by SQLite as ISO 8601 UTC and
 a NaN (stored as NULL) already replaced by the caller's token;
-`metric_points_joined` goes further for delimited text and has SQLite join
-everything but the value into one string per point.
+`metric_point_cells` leaves out the run and metric cells, which a text
+writer puts in its line format once.
 """
 
 from __future__ import annotations
@@ -228,26 +228,21 @@ def metric_points(
     )
 
 
-_JOINED = (
-    f"SELECT ? || step || ? || strftime({ISO_UTC}, ? + t / 1000.0, 'unixepoch') || ?, "
-    "coalesce(value, ?) FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step"
+_CELLS = (
+    f"SELECT step, strftime({ISO_UTC}, ? + t / 1000.0, 'unixepoch'), coalesce(value, ?) "
+    "FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step"
 )
 
 
-def metric_points_joined(
-    conn: sqlite3.Connection,
-    series: Series,
-    *,
-    lead: str,
-    sep: str,
-    started_at: float,
-    nan: Any,
-) -> Iterator[tuple[str, Any]]:
-    """A cursor over ``(lead + step + sep + ISO timestamp + sep, value)`` in step order.
+def metric_point_cells(
+    conn: sqlite3.Connection, series: Series, *, started_at: float, nan: Any
+) -> Iterator[tuple[int, str, Any]]:
+    """A cursor over ``(step, ISO timestamp, value)`` in step order, for delimited text.
 
-    SQLite joins the text cells into one string per point, so a delimited
-    writer only appends the value: one object per point crosses into Python
-    instead of five. The value stays a float (Python writes the shortest
-    exact form; SQLite 3.40 has none); ``nan`` replaces a NaN.
+    The run and metric cells are the same on every line, so a text writer
+    puts them in its line format once instead of SQLite copying them into
+    each row (string concatenation in SQL costs as much as the timestamp).
+    ``nan`` replaces a NaN; the value stays a float (Python writes the
+    shortest exact form; SQLite 3.40 has none).
     """
-    return conn.execute(_JOINED, (lead, sep, started_at, sep, nan, series.run_id, series.key_id))
+    return conn.execute(_CELLS, (started_at, nan, series.run_id, series.key_id))
