@@ -235,6 +235,30 @@ def footer_keys(app: App[None]) -> dict[str, str]:
     return {k.key_display: k.description for k in app.screen.query(FooterKey)}
 
 
+async def test_logs_tab_reads_when_first_shown_and_new_lines_do_not_relayout(store: Path) -> None:
+    app = RunApp(store, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(LogView)  # built with the screen: nothing to mount later
+        assert not view.loaded and view.log.line_count == 0  # but nothing read yet
+        await pilot.press("2")
+        await settle(pilot)
+        assert log_rows(view.log)[-1].startswith("step 399: loss=")
+        layouts = 0
+        relayout = app.screen._refresh_layout
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal layouts
+            layouts += 1
+            return relayout(*args, **kwargs)
+
+        app.screen._refresh_layout = counting  # type: ignore[method-assign]
+        app.screen.append_lines([f"more {i}" for i in range(100)])
+        await pilot.pause()
+        assert log_rows(view.log)[-1] == "more 99" and view.log.is_vertical_scroll_end
+        assert layouts == 0  # the log's scrollbar moved; the screen was not re-arranged
+
+
 async def test_w_wraps_long_lines_and_search_and_following_keep_working(tmp_path: Path) -> None:
     width = SIZE[0]
     lines = [f"short {i}" for i in range(100)]

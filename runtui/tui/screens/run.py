@@ -102,6 +102,8 @@ class RunScreen(Screen[None]):
                 with TabPane(f"{i} {title}", id=tab):
                     if tab == "metrics":
                         yield MetricsView(self.store_path, self.run_uuid, id="metrics-view")
+                    elif tab == "logs":  # built now, filled when shown: no mount on the switch
+                        yield LogView(self.store.log_path(self.record), id="log-view")
         yield Footer()
         yield LiveBadge()
 
@@ -137,7 +139,9 @@ class RunScreen(Screen[None]):
     @on(TabbedContent.TabActivated, "#run-tabs")
     async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
-        if pane.id != "metrics" and not pane.children:
+        if pane.id == "logs":
+            self._open_logs()
+        elif pane.id != "metrics" and not pane.children:
             await self._fill_pane(pane)
         if pane.id == self._focus_wanted:
             self._focus_wanted = None
@@ -148,13 +152,7 @@ class RunScreen(Screen[None]):
         store, record = self.store, self.record
         if store is None or record is None:
             return
-        if pane.id == "logs":
-            logs = LogView(store.log_path(record), id="log-view")
-            await pane.mount(logs)
-            logs.load()
-            if (live := self._live()) is not None:
-                live.follow_log(self.run_uuid, TAIL_LINES)
-        elif pane.id == "params":
+        if pane.id == "params":
             params = ParamsView(id="params-view")
             await pane.mount(params)
             params.show(record.params, record.tags)
@@ -170,6 +168,15 @@ class RunScreen(Screen[None]):
             artifacts = ArtifactsView(clock=self.clock, id="artifacts-view")
             await pane.mount(artifacts)
             artifacts.show(store.artifacts(record), store.artifact_path)
+
+    def _open_logs(self) -> None:
+        """Read the log's end (once, in a thread) and follow it live from then on."""
+        logs = self.query_one(LogView)
+        if logs.loaded:
+            return
+        logs.load()
+        if (live := self._live()) is not None:
+            live.follow_log(self.run_uuid, TAIL_LINES)
 
     def _focus_pane(self, pane: str | None) -> None:
         """Focus the main widget of a tab chosen from the keyboard.
@@ -240,7 +247,8 @@ class RunScreen(Screen[None]):
         the end of the file, new lines included, when it opens.
         """
         for logs in self.query(LogView):
-            logs.append_lines(lines)
+            if logs.loaded:
+                logs.append_lines(lines)
 
     # -- actions ---------------------------------------------------------
 
@@ -257,6 +265,8 @@ class RunScreen(Screen[None]):
             self._focus_pane(tab)
             return
         self._focus_wanted = tab
+        if tab == "logs":  # start reading before the switch's layout, not after it
+            self._open_logs()
         self.tabs.active = tab
 
     def action_step_tab(self, direction: int) -> None:

@@ -34,6 +34,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.widgets import Input, Log, Static
 
@@ -61,6 +62,14 @@ class SearchableLog(Log):
     needle = ""
     current: int | None = None
     wrap = False
+
+    # Its size never depends on its lines: new lines move the scrollbars, not the screen
+    # (`Widget.virtual_size` asks for a layout of the whole screen on every change).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)
+        self.refresh()
 
     def __init__(self, *, max_lines: int | None = None, id: str | None = None) -> None:
         super().__init__(max_lines=max_lines, id=id)
@@ -202,6 +211,11 @@ def cut(line: str, width: int) -> list[tuple[int, int]]:
     return pieces or [(0, 0)]
 
 
+def safe_lines(lines: Iterable[str]) -> list[str]:
+    """Raw captured lines as shown: redraws folded, escape sequences removed."""
+    return [display_line(part) for line in lines for part in line.rstrip("\r\n").split("\n")]
+
+
 def find(line: str, needle: str, start: int = 0) -> int:
     """Index of ``needle`` in ``line`` from ``start``, smart-case; -1 when absent."""
     if needle.islower():
@@ -264,33 +278,35 @@ class LogView(Vertical):
 
     @work(thread=True, exclusive=True, group="log-tail")
     def _read_tail(self) -> None:
+        """Read and sanitize in this thread; the UI thread only adds the finished lines."""
         path = self.log_path
         try:
             size = path.stat().st_size
             lines = read_tail(path, TAIL_LINES)
         except OSError:
-            self.app.call_from_thread(self._show_tail, None, [], 0)
+            self.app.call_from_thread(self._show_tail, None, [], 0, 0)
             return
         follower = LogFollower(path, from_end=True)
-        self.app.call_from_thread(self._show_tail, follower, lines, size)
+        self.app.call_from_thread(self._show_tail, follower, safe_lines(lines), len(lines), size)
 
-    def _show_tail(self, follower: LogFollower | None, lines: list[str], size: int) -> None:
+    def _show_tail(
+        self, follower: LogFollower | None, safe: list[str], count: int, size: int
+    ) -> None:
         self.follower = follower
         if follower is None:
             self._source = "no output was captured for this run"
-        elif len(lines) >= TAIL_LINES:
-            self._source = f"last {len(lines):,} lines of {human_size(size)}"
+        elif count >= TAIL_LINES:
+            self._source = f"last {count:,} lines of {human_size(size)}"
         else:
-            self._source = f"{len(lines):,} lines, {human_size(size)}"
-        if not self._live:
-            self.append_lines(lines)
+            self._source = f"{count:,} lines, {human_size(size)}"
+        if not self._live and safe:
+            self.log.write_lines(safe)
             self.log.scroll_end(animate=False, immediate=True)
         self._update_status()
 
     def append_lines(self, lines: Iterable[str]) -> None:
         """Add raw captured lines (sanitized here) in one batch."""
-        safe = [display_line(part) for line in lines for part in line.rstrip("\r\n").split("\n")]
-        if safe:
+        if safe := safe_lines(lines):
             self.log.write_lines(safe)
 
     def show_live(self, lines: list[str], reset: bool) -> None:
