@@ -369,13 +369,18 @@ async def test_code_tab_shows_the_snapshot_tree_and_a_file(tmp_path: Path) -> No
         files = [n for n in tree.root.children if n.data != "git diff"]  # dirty checkout
         top = [str(node.label).split("  ")[0] for node in files]
         assert top == ["pkg/", "train.py", "weights.bin"]
-        tree.select_node(files[1])
-        await settle(pilot)
         area = app.screen.query_one(TextArea)
-        assert area.text == "print('hello')\n" and area.read_only
-        tree.select_node(files[2])
+        assert area.text == "print('hello')\n" and area.read_only  # opened by itself
+        assert app.focused is tree and footer_keys(app)["⏎"] == "Open"
+        await pilot.press("G", "enter")  # vim keys like the other lists; enter shows the file
         await settle(pilot)
+        assert tree.cursor_node is files[2]
         assert "binary file" in text_of(app, "#code-path")
+        await pilot.press("k", "enter")
+        await settle(pilot)
+        assert "train.py" in text_of(app, "#code-path") and area.text == "print('hello')\n"
+        await pilot.press("g", "j")
+        assert tree.cursor_line == 1
 
 
 async def test_missing_run_says_so_and_escape_still_goes_back(store: Path) -> None:

@@ -32,6 +32,7 @@ from runtui.services.units import human_size, short_path
 from runtui.store import snapshots
 from runtui.store.reader import open_store
 from runtui.store.snapshots import SnapshotFile
+from runtui.tui.widgets.vim_tree import VimTree
 
 MAX_VIEW_BYTES = 2 * 1024 * 1024
 GIT_DIFF = "git diff"
@@ -105,7 +106,7 @@ class CodeView(Horizontal):
         self.loaded = False
 
     def compose(self) -> ComposeResult:
-        tree: Tree[SnapshotFile | str] = Tree(Text("code"), id="code-tree")
+        tree: VimTree[SnapshotFile | str] = VimTree(Text("code"), id="code-tree")
         tree.show_root = False
         yield tree
         with Vertical(id="code-right"):
