@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from textual import events
 from textual.widgets import Input
 from tui_main_data import NOW, SPECS, build_store
 
@@ -384,3 +385,17 @@ def test_ui_refuses_a_file_and_a_folder_that_is_not_a_store(tmp_path: Path) -> N
     (folder / "train.py").write_text("print(1)")
     code, output = _ui(["ui", "--store", str(folder)])
     assert code == 2 and "not a runtui store" in output
+
+
+async def test_keys_typed_right_after_slash_go_to_the_filter(store: Path) -> None:
+    """A terminal delivers "/status=failed⏎" in one read: none of it may sort or open a run."""
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key, char in [("slash", "/"), *((c, c) for c in "status=failed"), ("enter", "\r")]:
+            app.post_message(events.Key(key, char))  # all queued before "/" runs
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MainScreen)
+        assert sorted(visible_names(app)) == ["resnet-diverged"]
+        assert "filter status=failed" in status_line(app)
+        assert app.focused is table_of(app)

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.theme import BUILTIN_THEMES
+from textual.widget import Widget
 
 from runtui.errors import StoreError
 from runtui.store import location
@@ -44,9 +46,32 @@ class RuntuiApp(App[None]):
         self.clock = clock
         self.store: Store | None = None
         self.live: LiveUpdates | None = None
+        self._key_targets: dict[int, Widget | None] = {}  # key event -> focused when it came
         theme = settings.load(store_path).theme
         if theme in BUILTIN_THEMES:
             self.theme = theme
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if len(self._key_targets) > 256:  # keys stopped before coming back here
+                self._key_targets.clear()
+            self._key_targets[id(event)] = self.focused
+        await super().on_event(event)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key meant for a widget that lost focus meanwhile goes to the focused one.
+
+        A terminal delivers "/status" in one read, and every key of it is
+        queued for the widget focused then (the runs table) before "/" has
+        run. "/" then focuses the filter input; the other keys would reach
+        the app's bindings with the input focused and be lost.
+        """
+        target = self._key_targets.pop(id(event), None)
+        focused = self.focused
+        if target is None or focused is None or target is focused or not event.is_printable:
+            return  # other keys go on to the bindings, which follow the focus already
+        event.prevent_default()
+        focused.post_message(events.Key(event.key, event.character))
 
     def on_mount(self) -> None:
         if location.db_path(self.store_path).exists():

@@ -82,7 +82,9 @@ class FilterBar(Vertical):
         self.input.value = text
         self.input.cursor_position = len(text)
         self.show_error(None)
-        self.input.focus()
+        # At once, not after the keys already queued (`focus()` waits for them):
+        # "/" typed quickly with the filter must not sort the table or open a run.
+        self.screen.set_focus(self.input)
 
     def close(self) -> None:
         self.display = False

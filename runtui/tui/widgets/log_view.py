@@ -354,7 +354,7 @@ class LogView(Vertical):
     def action_open_search(self) -> None:
         box = self.query_one("#log-search", Input)
         box.value = self.log.needle
-        box.focus()
+        self.screen.set_focus(box)  # at once: keys typed right after "/" go to the box
 
     def close_search(self) -> None:
         self.log.focus()
