@@ -399,3 +399,23 @@ async def test_keys_typed_right_after_slash_go_to_the_filter(store: Path) -> Non
         assert sorted(visible_names(app)) == ["resnet-diverged"]
         assert "filter status=failed" in status_line(app)
         assert app.focused is table_of(app)
+
+
+async def test_ansi_and_light_themes_draw_the_table_and_are_remembered(store: Path) -> None:
+    """ANSI themes name colours Rich cannot parse ("ansi_green"): they must still draw."""
+    from textual.theme import BUILTIN_THEMES
+
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for name in [n for n in BUILTIN_THEMES if n.startswith("ansi")] + ["textual-light"]:
+            app.theme = name
+            await pilot.pause()
+            assert visible_names(app)[0] in row_text(app, 0)
+        app.theme = "ansi-light"
+        await pilot.pause()
+    assert settings.load(store).theme == "ansi-light"
+    app = make_app(store)  # and the app opens again with it
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "ansi-light" and visible_names(app)

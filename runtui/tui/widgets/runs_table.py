@@ -23,6 +23,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.color import Color, ColorParseError
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -256,16 +257,24 @@ class RunsTable(ScrollView, can_focus=True):
         if self._drawn_context is not None:
             return self._drawn_context
         variables = self.app.theme_variables
+
+        def colour(name: str, default: str) -> str:
+            """A theme colour as Rich reads it (ANSI themes say "ansi_green")."""
+            try:
+                return Color.parse(variables.get(name, default)).rich_color.name
+            except ColorParseError:
+                return default
+
         self._drawn_context = CellContext(
             now=self.clock(),
             status_styles={
-                "running": f"bold {variables.get('primary', 'blue')}",
-                "completed": variables.get("success", "green"),
-                "failed": f"bold {variables.get('error', 'red')}",
-                "canceled": variables.get("warning", "yellow"),
-                "crashed": f"bold {variables.get('error', 'red')}",
+                "running": f"bold {colour('primary', 'blue')}",
+                "completed": colour("success", "green"),
+                "failed": f"bold {colour('error', 'red')}",
+                "canceled": colour("warning", "yellow"),
+                "crashed": f"bold {colour('error', 'red')}",
             },
-            spark_style=variables.get("accent", ""),
+            spark_style=colour("accent", "default"),
         )
         return self._drawn_context
 
