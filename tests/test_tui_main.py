@@ -419,3 +419,20 @@ async def test_ansi_and_light_themes_draw_the_table_and_are_remembered(store: Pa
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.theme == "ansi-light" and visible_names(app)
+
+
+async def test_narrow_terminal_gives_the_table_the_width_and_e_shows_experiments(
+    store: Path,
+) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        sidebar = app.screen.query_one("#sidebar")
+        assert not sidebar.display and table_of(app).region.width == 80
+        await pilot.press("e")
+        await pilot.pause()
+        assert sidebar.display and isinstance(app.focused, ExperimentList)
+        await pilot.press("j", "enter")  # pick an experiment: back to a full-width table
+        await pilot.pause()
+        assert not sidebar.display and app.focused is table_of(app)
+        assert not status_line(app).startswith("all experiments")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -37,6 +38,10 @@ AGES_EVERY = 30  # ticks between redraws of every visible row ("5m ago" moving o
 
 
 class MainScreen(Screen[None]):
+    # Below 100 columns the experiments list is hidden (the table needs the room);
+    # `e` shows it while it has focus.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="main.filter"),
         Binding("c", "columns", "Columns", id="main.columns"),
@@ -260,7 +265,12 @@ class MainScreen(Screen[None]):
             self.apply_view(self.source.with_view(filter=""))
 
     def action_focus_experiments(self) -> None:
+        self.add_class("-experiments")
         self.query_one(ExperimentList).focus()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, ExperimentList):
+            self.remove_class("-experiments")
 
     def action_columns(self) -> None:
         chooser = ColumnChooser(
