@@ -275,13 +275,26 @@ async def test_help_lists_the_live_bindings(store: Path) -> None:
         assert isinstance(app.screen, MainScreen)
 
 
+async def palette_shows(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait (at most 2 s) until the palette's search, run in a worker, lists ``text``."""
+    from textual.command import CommandList
+
+    for _ in range(100):
+        for hits in pilot.app.screen.query(CommandList):
+            prompts = [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
+            if any(text in prompt for prompt in prompts):
+                return
+        await pilot.pause(0.02)
+    raise AssertionError(f"the palette never listed {text!r}")
+
+
 async def test_palette_switches_experiment(store: Path) -> None:
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p")
         await pilot.press(*"experiment: nlp")
-        await pilot.pause(0.4)
+        await palette_shows(pilot, "nlp")
         await pilot.press("enter")
         await pilot.pause()
         assert sorted(visible_names(app)) == ["bert-base", "bert-canceled", "bert-large"]
