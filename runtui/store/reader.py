@@ -128,17 +128,7 @@ class Store:
         ).fetchone()[0]
 
     def _where(self, filter: str | None, experiment: str | None) -> tuple[str, list[Any]]:
-        clauses, args = ["1"], []
-        if experiment is not None:
-            clauses.append("e.name = ?")
-            args.append(experiment)
-        if filter is not None and filter.strip():
-            from runtui.query import compile_filter
-
-            sql, filter_args = compile_filter(filter)
-            clauses.append(f"({sql})")
-            args.extend(filter_args)
-        return " AND ".join(clauses), args
+        return run_selection(filter, experiment)
 
     def run(self, ref: str) -> RunRecord:
         """A run by uuid, unique uuid prefix / short id, or unique name."""
@@ -322,6 +312,25 @@ class Store:
 def _fresh(value: Any) -> Any:
     """A copy the caller may change without changing the remembered value."""
     return value.copy() if isinstance(value, (dict, list)) else value
+
+
+def run_selection(filter: str | None, experiment: str | None) -> tuple[str, list[Any]]:
+    """(where, args) selecting runs ``r`` of one experiment (or all) that match ``filter``.
+
+    The experiment is matched by id, so the clause needs the experiments
+    table (alias ``e``) only when the filter itself names it.
+    """
+    clauses, args = ["1"], []
+    if experiment is not None:
+        clauses.append("r.experiment_id = (SELECT id FROM experiments WHERE name = ?)")
+        args.append(experiment)
+    if filter is not None and filter.strip():
+        from runtui.query import compile_filter
+
+        sql, filter_args = compile_filter(filter)
+        clauses.append(f"({sql})")
+        args.extend(filter_args)
+    return " AND ".join(clauses), args
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

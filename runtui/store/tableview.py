@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from runtui.errors import StoreError
-from runtui.store.reader import _RUN_COLUMNS, Store
+from runtui.store.reader import _RUN_COLUMNS, Store, run_selection
 from runtui.store.records import RunRecord
 
 SortKind = Literal["run", "param", "metric"]
@@ -66,17 +66,7 @@ def _view(filter: str | None, experiment: str | None) -> tuple[str, str, list[An
     its name: without the join, listing 10,000 runs in start order reads
     the ``runs_by_started`` index alone (7 ms instead of 28 ms).
     """
-    clauses, args = ["1"], []
-    if experiment is not None:
-        clauses.append("r.experiment_id = (SELECT id FROM experiments WHERE name = ?)")
-        args.append(experiment)
-    if filter is not None and filter.strip():
-        from runtui.query import compile_filter
-
-        sql, filter_args = compile_filter(filter)
-        clauses.append(f"({sql})")
-        args.extend(filter_args)
-    where = " AND ".join(clauses)
+    where, args = run_selection(filter, experiment)
     join = "JOIN experiments e ON e.id = r.experiment_id " if "e." in where else ""
     return join, where, args
 
