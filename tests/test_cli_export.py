@@ -218,3 +218,17 @@ def test_refuses_to_write_over_the_store_database(store: Path, monkeypatch: pyte
         assert "store's own database" in result.stderr and result.stderr.count("\n") == 1
     assert db.read_bytes() == before
     assert cli("ls", "--format", "csv").exit_code == 0  # the store still opens
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_point_timestamps_are_exact_across_midnight(store_dir: Path, fmt: str):
+    # Started 0.1 s before midnight UTC (plus 0.4 ms, rounded away); points 250 ms apart.
+    add_run(store_dir, "late", started_at=1_700_006_399.9004, metrics={"loss": [1.0, 2.0, 3.0]})
+    result = cli("export", "--what", "metrics", "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    stamps = [row["timestamp"] for row in parse(fmt, result.stdout)]
+    assert stamps == [
+        "2023-11-14T23:59:59.900Z",
+        "2023-11-15T00:00:00.150Z",
+        "2023-11-15T00:00:00.400Z",
+    ]

@@ -7,9 +7,9 @@ file without ever holding more than one chunk. Cell values are plain Python:
 as recorded. How each format writes them (and neutralises spreadsheet
 formulas) is the writer's business (`runtui.cli.output`); the one exception
 is the metrics export, ten million rows that must go out at a million a
-second: there the caller's encoders run once per metric before the points
-leave SQLite (`metrics_table`), and for CSV SQLite joins each line but its
-value (`metrics_text`).
+second: there a NaN is replaced before the points leave SQLite, timestamps
+are made once per distinct minute and millisecond (`metrics_table`), and
+for CSV each chunk of lines is one string formatting (`metrics_text`).
 """
 
 from __future__ import annotations
@@ -47,11 +47,16 @@ class Table:
     text: Iterator[tuple[int, str]] | None = None
 
 
+def epoch_ms(ts: float) -> int:
+    """Unix seconds → milliseconds since the epoch, rounded to the nearest."""
+    return math.floor(ts * 1000 + 0.5)
+
+
 def iso_utc(ts: float | None) -> str | None:
-    """``2024-05-01T12:00:00.123Z``: rounded to the millisecond, like the SQL export."""
+    """``2024-05-01T12:00:00.123Z``: rounded to the millisecond, like the metrics export."""
     if ts is None:
         return None
-    seconds, ms = divmod(math.floor(ts * 1000 + 0.5), 1000)
+    seconds, ms = divmod(epoch_ms(ts), 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
 
 
@@ -146,33 +151,63 @@ def _metric_series(
     return pairs(), total
 
 
-def metrics_table(
-    store: Store,
-    filter: str | None,
-    experiment: str | None,
-    *,
-    nan: Any,
-    key_label: Callable[[str], str] = str,
-) -> Table:
-    """``export --what metrics``: one row per point, runs oldest first, metrics by name.
+class _MinuteStamps(dict[int, str]):
+    """Minute since the epoch → ``2024-05-01T12:00:``, made the first time it is asked for."""
 
-    ``nan`` is written for a NaN value and ``key_label(name)`` for a metric
-    name, both before the points leave SQLite.
+    def __missing__(self, minute: int) -> str:
+        text = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
+        self[minute] = text
+        return text
+
+
+class _SecondStamps(dict[int, str]):
+    """Millisecond within a minute → ``05.123Z`` (at most 60,000 of them)."""
+
+    def __missing__(self, ms: int) -> str:
+        second, milli = divmod(ms, 1000)
+        text = f"{second:02d}.{milli:03d}Z"
+        self[ms] = text
+        return text
+
+
+def _stamped_cells(
+    store: Store, filter: str | None, experiment: str | None, nan: Any
+) -> tuple[Iterator[tuple[sql.RunRow, sql.Series, list[Any]]], int]:
+    """Each chunk of points of the selection as flat cells: step, minute text, second text, value.
+
+    The two texts joined are the point's ISO 8601 UTC timestamp, as
+    `iso_utc` writes it; the run and metric come with each chunk.
     """
     pairs, total = _metric_series(store, filter, experiment)
+    minutes, seconds = _MinuteStamps(), _SecondStamps()
+
+    def chunks() -> Iterator[tuple[sql.RunRow, sql.Series, list[Any]]]:
+        for run, series in pairs:
+            started_ms = epoch_ms(run.started_at)
+            cursor = sql.metric_point_cells(store.conn, series, started_ms=started_ms, nan=nan)
+            while chunk := cursor.fetchmany(CHUNK_ROWS):
+                cells = list(chain.from_iterable(chunk))
+                cells[1::4] = map(minutes.__getitem__, cells[1::4])
+                cells[2::4] = map(seconds.__getitem__, cells[2::4])
+                yield run, series, cells
+
+    return chunks(), total
+
+
+def metrics_table(store: Store, filter: str | None, experiment: str | None, *, nan: Any) -> Table:
+    """``export --what metrics``: one row per point, runs oldest first, metrics by name.
+
+    ``nan`` is written for a NaN value (replaced before the points leave SQLite).
+    """
+    cells, total = _stamped_cells(store, filter, experiment, nan)
 
     def chunks() -> Iterator[list[tuple[Any, ...]]]:
-        for run, series in pairs:
-            cursor = sql.metric_points(
-                store.conn,
-                series,
-                run_label=short_id(run.uuid),
-                key_label=key_label(series.name),
-                started_at=run.started_at,
-                nan=nan,
-            )
-            while chunk := cursor.fetchmany(CHUNK_ROWS):
-                yield chunk
+        for run, series, flat in cells:
+            run_label, key = short_id(run.uuid), series.name
+            yield [
+                (run_label, key, step, minute + second, value)
+                for step, minute, second, value in zip(*[iter(flat)] * 4, strict=True)
+            ]
 
     return Table(list(METRIC_COLUMNS), chunks(), total)
 
@@ -189,24 +224,23 @@ def metrics_text(
     """The metrics export as delimited text lines: ``lead(run, key)``, step, timestamp, value.
 
     ``lead`` renders the run and metric cells (quoted and escaped as the
-    format needs) followed by ``sep``. The fast path for CSV: SQLite gives
-    step, timestamp and value; each chunk of lines is one ``%`` formatting
-    of a line format holding the lead, with no Python bytecode per point
-    (``%s`` of a float is its shortest exact form, as ``csv.writer`` writes
-    it): same bytes, about 2x faster than five cells per point through
-    ``csv.writer``.
+    format needs) followed by ``sep``. The fast path for CSV: each chunk of
+    lines is one ``%`` formatting of a line format holding the lead, with
+    no Python bytecode per point (``%s`` of a float is its shortest exact
+    form, as ``csv.writer`` writes it): same bytes, about 2x faster than
+    five cells per point through ``csv.writer``.
     """
-    pairs, total = _metric_series(store, filter, experiment)
-
+    cells, total = _stamped_cells(store, filter, experiment, nan)
     cell = "%s" + sep.replace("%", "%%")
 
     def pieces() -> Iterator[tuple[int, str]]:
-        for run, series in pairs:
-            head = lead(short_id(run.uuid), series.name).replace("%", "%%")
-            line = f"{head}{cell}{cell}%s\n"  # user text is escaped: only these %s format
-            cursor = sql.metric_point_cells(store.conn, series, started_at=run.started_at, nan=nan)
-            while chunk := cursor.fetchmany(CHUNK_ROWS):
-                yield len(chunk), line * len(chunk) % tuple(chain.from_iterable(chunk))
+        line, line_of = "", None
+        for run, series, flat in cells:
+            if line_of is not series:
+                head = lead(short_id(run.uuid), series.name).replace("%", "%%")
+                line, line_of = f"{head}{cell}%s{cell}%s\n", series  # only these %s format
+            count = len(flat) // 4
+            yield count, line * count % tuple(flat)
 
     return Table(list(METRIC_COLUMNS), iter(()), total, text=pieces())
 
