@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 from compare_data import NOW, RUNS, UUIDS, build_store
-from textual.widgets import DataTable, RichLog, Static
+from textual.widgets import DataTable, Static
 
 from runtui.tui.app import RuntuiApp
 from runtui.tui.screens.compare import CompareScreen
 from runtui.tui.screens.main import MainScreen
 from runtui.tui.widgets.compare_chart import OverlayChart
 from runtui.tui.widgets.compare_code import CompareCode
+from runtui.tui.widgets.compare_diff_view import DiffView
 from runtui.tui.widgets.compare_table import CompareTable
 from runtui.tui.widgets.runs_table import RunsTable
 
@@ -56,8 +57,9 @@ def last_notice(app: RuntuiApp) -> str:
     return list(app._notifications)[-1].message
 
 
-def shown_text(widget: RichLog) -> str:
-    return "\n".join(strip.text for strip in widget.lines)
+def shown_text(view: DiffView) -> str:
+    """The lines the diff view shows on screen now."""
+    return "\n".join(view.render_line(y).text.rstrip() for y in range(view.size.height))
 
 
 async def test_mark_two_runs_and_compare_params(store: Path) -> None:

@@ -31,7 +31,13 @@ def chart_shows(metric: str) -> Callable[[App], bool]:  # type: ignore[type-arg]
 
 
 def code_shows(path: str) -> Callable[[App], bool]:  # type: ignore[type-arg]
-    return lambda app: any(c.shown == path for c in app.screen.query(CompareCode))
+    """True once ``path``'s diff is shown syntax-highlighted (a thread highlights it)."""
+
+    def shows(app: App) -> bool:  # type: ignore[type-arg]
+        views = [c.diff_view for c in app.screen.query(CompareCode) if c.shown == path]
+        return any(v.diff is not None and v.diff.highlighted for v in views)
+
+    return shows
 
 
 def compare(  # type: ignore[no-untyped-def]

@@ -7,8 +7,10 @@ code diff goes from the first run to the second). Each run has a letter
 
 Tabs: ``1`` Params & tags, ``2`` Metrics, ``3`` Code (two runs only),
 ``4`` Environment. The screen opens its own read-only store and builds
-each tab the first time it is shown; with two runs, the code diff is read
-in a thread as soon as the screen opens.
+the metrics and environment tabs the first time they are shown; the Code
+tab is built with the screen and, with two runs, filled by a thread that
+reads the code diff as soon as the screen opens, so showing it is only a
+tab switch.
 """
 
 from __future__ import annotations
@@ -75,8 +77,7 @@ class CompareScreen(Screen[None]):
         self.clock = clock
         self.store: Store | None = None
         self.runs: list[RunRecord] = []
-        self._prepared: PreparedCode | None = None
-        self._filled = {"cmp-params"}
+        self._filled = {"cmp-params", "cmp-code"}
 
     def compose(self) -> ComposeResult:
         try:
@@ -92,9 +93,22 @@ class CompareScreen(Screen[None]):
                 with TabPane(f"{i} {title}", id=tab):
                     if tab == "cmp-params":
                         yield CompareTable("key", id="cmp-params-view")
+                    elif tab == "cmp-code":  # built now, filled by a thread: no mount on the switch
+                        yield from self._code_tab()
                     else:  # filled when first shown
                         yield Static("…", classes="compare-note", markup=False)
         yield Footer()
+
+    def _code_tab(self) -> ComposeResult:
+        assert self.store is not None
+        if len(self.runs) == 2:
+            yield CompareCode(self.store, self.runs, id="cmp-code-view")
+        else:
+            note = (
+                f"The code diff compares two runs; {len(self.runs)} are open. "
+                "Mark two runs (space) and press d to see what changed in the code."
+            )
+            yield Static(note, classes="compare-note", markup=False)
 
     def _runs_text(self) -> Text:
         """One line per run: letter, name, id, experiment, status, started, duration."""
@@ -131,7 +145,6 @@ class CompareScreen(Screen[None]):
         self.app.call_from_thread(self._code_prepared, prepare(self.store_path, old, new))
 
     def _code_prepared(self, prepared: PreparedCode) -> None:
-        self._prepared = prepared
         for code in self.query(CompareCode):
             code.show_prepared(prepared)
 
@@ -156,16 +169,6 @@ class CompareScreen(Screen[None]):
             metrics = CompareMetrics(self.store_path, id="cmp-metrics-view")
             await pane.mount(metrics)
             metrics.show(self.runs)
-        elif pane.id == "cmp-code" and len(self.runs) == 2:
-            code = CompareCode(self.store_path, id="cmp-code-view")
-            await pane.mount(code)
-            code.load(self.store, self.runs, self._prepared)
-        elif pane.id == "cmp-code":
-            note = (
-                f"The code diff compares two runs; {len(self.runs)} are open. "
-                "Mark two runs (space) and press d to see what changed in the code."
-            )
-            await pane.mount(Static(note, classes="compare-note", markup=False))
         elif pane.id == "cmp-env":
             env = CompareTable("field", id="cmp-env-view")
             await pane.mount(env)

@@ -1,12 +1,14 @@
 """The compare screen's Code tab: files that differ between two runs' snapshots, and their diffs.
 
 The file list comes from `codediff.diff_runs`, read by `prepare` in a
-thread worker with its own connection (the compare screen starts it when it
-opens, so the tab is usually ready when first shown): file lists are
-compared as sets, so only the changed files' blobs are read. The
-highlighted file's diff is read on demand and drawn unified or side by side
-(``s``); ``]``/``[`` move to the next/previous file. Binary and very large
-files are named with their sizes, never dumped.
+thread worker with its own connection (the compare screen builds this tab
+and starts it when it opens, so the tab is usually filled before it is
+first shown): file lists are compared as sets, so only the changed files'
+blobs are read. The highlighted file's diff is read on demand, shown plain
+at once and syntax-highlighted in a thread, and drawn unified or side by
+side (``s``) by a view that draws only the lines on screen; ``]``/``[``
+move to the next/previous file. Binary and very large files are named with
+their sizes, never dumped.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, RichLog, Static
+from textual.widgets import DataTable, Static
 
 from runtui.errors import RuntuiError
 from runtui.services.codediff import (
@@ -36,7 +38,8 @@ from runtui.store.reader import Store, open_store
 from runtui.store.records import RunRecord
 from runtui.tui import render
 from runtui.tui.widgets import compare_runs
-from runtui.tui.widgets.compare_diff import side_by_side_text, unified
+from runtui.tui.widgets.compare_diff import FileDiffLines
+from runtui.tui.widgets.compare_diff_view import DiffView
 from runtui.tui.widgets.compare_table import VimDataTable
 
 STATUS_LETTERS = {ADDED: "A", REMOVED: "D", MODE: "T"}  # anything else: M (modified)
@@ -74,55 +77,43 @@ class CompareCode(Vertical):
         Binding("s", "toggle_layout", "side by side/unified"),
     ]
 
-    def __init__(self, store_path: Path, *, id: str | None = None) -> None:
+    def __init__(self, store: Store, runs: list[RunRecord], *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.store_path = store_path
-        self.store: Store | None = None
-        self.runs: list[RunRecord] = []
+        self.store = store
+        self.runs = runs
         self.diff: CodeDiff | None = None
         self.side_by_side = False
         self.shown: str | None = None
-        self._texts: dict[str, str] = {}
-        self._rendered: dict[str, Text] = {}  # unified renderings made while preparing
+        self._changes: dict[str, FileChange] = {}
+        self._diffs: dict[str, FileDiffLines] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(classes="compare-summary", markup=False)
+        yield Static(Text("reading the two code snapshots…"), classes="compare-summary")
         with Horizontal():
             yield VimDataTable(id="cmp-files", cursor_type="row")
-            yield RichLog(id="cmp-diff", wrap=False, highlight=False, markup=False)
+            yield DiffView(id="cmp-diff")
 
     @property
     def files(self) -> DataTable[Text]:
         return self.query_one("#cmp-files", DataTable)
 
     @property
-    def diff_view(self) -> RichLog:
-        return self.query_one("#cmp-diff", RichLog)
-
-    def load(self, store: Store, runs: list[RunRecord], prepared: PreparedCode | None) -> None:
-        """Show the code diff of ``runs[0]`` → ``runs[1]``: ``prepared`` already, or later.
-
-        Without ``prepared`` the tab says it is reading; whoever is preparing
-        it calls `show_prepared` when done.
-        """
-        self.store, self.runs = store, runs
-        if prepared is None:
-            self._summary(Text("reading the two code snapshots…"))
-        else:
-            self.show_prepared(prepared)
+    def diff_view(self) -> DiffView:
+        return self.query_one("#cmp-diff", DiffView)
 
     def show_prepared(self, prepared: PreparedCode) -> None:
+        """Show what `prepare` read: the file list and the first file's diff (or its error)."""
         if prepared.error is not None:
             self._summary(render.safe(prepared.error))
             return
         assert prepared.diff is not None
-        self._texts.update(prepared.texts)
-        self._rendered.update(prepared.rendered)
+        self._diffs.update(prepared.diffs)
         self.show_diff(prepared.diff)
 
     def show_diff(self, diff: CodeDiff) -> None:
         """Fill the file list and show the first file's diff."""
         self.diff = diff
+        self._changes = {change.path: change for change in diff.changes}
         table = self.files
         table.clear(columns=True)
         table.add_column(" ", key="status", width=1)
@@ -140,8 +131,7 @@ class CompareCode(Vertical):
         if diff.changes:
             self.show_file(diff.changes[0].path)
         else:
-            self.diff_view.clear()
-            self.diff_view.write(Text("The two runs ran the same code.", style="dim"))
+            self.diff_view.show_message(Text("The two runs ran the same code.", style="dim"))
 
     def _update_summary(self) -> None:
         if self.diff is None:
@@ -160,44 +150,33 @@ class CompareCode(Vertical):
 
     # -- one file --------------------------------------------------------
 
-    def _change(self, path: str) -> FileChange | None:
-        if self.diff is None:
-            return None
-        return next((c for c in self.diff.changes if c.path == path), None)
-
     def show_file(self, path: str) -> None:
-        """Draw the diff of ``path`` in the current layout."""
-        change = self._change(path)
-        if change is None or self.store is None:
+        """Show the diff of ``path``: plain at once, syntax-highlighted when a thread has it."""
+        change = self._changes.get(path)
+        if change is None:
             return
         self.shown = path
-        if path not in self._texts:
-            self._texts[path] = file_diff(self.store.conn, change)
-        self._draw()
+        lines = self._diffs.get(path)
+        if lines is None:
+            lines = self._diffs[path] = FileDiffLines(file_diff(self.store.conn, change), path)
+        self.diff_view.show(lines)
+        if not lines.highlighted:
+            self._highlight(lines)
 
-    def _draw(self) -> None:
-        if self.shown is None:
-            return
-        text = self._texts[self.shown]
-        log = self.diff_view
-        log.clear()
-        if self.side_by_side:
-            width = (log.scrollable_content_region.width or self.app.size.width // 2) - 1
-            log.write(side_by_side_text(text, self.shown, width), expand=True)
-        else:
-            rendered = self._rendered.pop(self.shown, None)
-            log.write(rendered if rendered is not None else unified(text, self.shown))
-        log.scroll_home(animate=False)
+    @work(thread=True, exclusive=True, group="compare-highlight")
+    def _highlight(self, lines: FileDiffLines) -> None:
+        lines.highlight()
+        self.app.call_from_thread(self._highlighted, lines)
+
+    def _highlighted(self, lines: FileDiffLines) -> None:
+        if self.diff_view.diff is lines:
+            self.diff_view.redraw()
 
     @on(DataTable.RowHighlighted, "#cmp-files")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         path = event.row_key.value
         if path is not None and path != self.shown:
             self.show_file(path)
-
-    def on_resize(self) -> None:
-        if self.side_by_side:
-            self._draw()
 
     # -- actions ---------------------------------------------------------
 
@@ -209,23 +188,22 @@ class CompareCode(Vertical):
     def action_toggle_layout(self) -> None:
         self.side_by_side = not self.side_by_side
         self._update_summary()
-        self._draw()
+        self.diff_view.set_side_by_side(self.side_by_side)
 
 
 @dataclass
 class PreparedCode:
-    """What the Code tab needs first: the changed files, and the first file's diff drawn."""
+    """What the Code tab needs first: the changed files, and the first file's diff highlighted."""
 
     diff: CodeDiff | None = None
-    texts: dict[str, str] = field(default_factory=dict)
-    rendered: dict[str, Text] = field(default_factory=dict)
+    diffs: dict[str, FileDiffLines] = field(default_factory=dict)
     error: str | None = None
 
 
 def prepare(store_path: Path, old: RunRecord, new: RunRecord) -> PreparedCode:
-    """Read the changed-file list and render the first file's diff (runs in a thread).
+    """Read the changed-file list and the first file's diff, highlighted (runs in a thread).
 
-    Rendering it here also loads the syntax lexer, whose first use costs
+    Highlighting here also loads the syntax lexer, whose first use costs
     tens of milliseconds, off the UI thread.
     """
     try:
@@ -234,9 +212,9 @@ def prepare(store_path: Path, old: RunRecord, new: RunRecord) -> PreparedCode:
             prepared = PreparedCode(diff)
             if diff.changes:
                 first = diff.changes[0]
-                text = file_diff(store.conn, first)
-                prepared.texts[first.path] = text
-                prepared.rendered[first.path] = unified(text, first.path)
+                lines = FileDiffLines(file_diff(store.conn, first), first.path)
+                lines.highlight()
+                prepared.diffs[first.path] = lines
             return prepared
     except RuntuiError as exc:
         return PreparedCode(error=str(exc))
