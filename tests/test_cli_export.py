@@ -232,3 +232,22 @@ def test_point_timestamps_are_exact_across_midnight(store_dir: Path, fmt: str):
         "2023-11-15T00:00:00.150Z",
         "2023-11-15T00:00:00.400Z",
     ]
+
+
+def test_runs_with_more_keys_than_one_query_joins(store_dir: Path):
+    # Each key is a join; 70 keys take several queries whose cells must line up with the runs.
+    for n in range(3):
+        add_run(
+            store_dir, f"wide-{n}", started_at=T0 + n,
+            params={f"p{k:02d}": n * 100 + k for k in range(40)},
+            tags={f"t{k:02d}": f"{n}-{k}" for k in range(25)},
+            metrics={f"m{k}": [float(n * 10 + k)] for k in range(5)},
+        )  # fmt: skip
+    result = cli("export", "--format", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    rows = parse("jsonl", result.stdout)
+    assert [row["name"] for row in rows] == ["wide-0", "wide-1", "wide-2"]
+    for n, row in enumerate(rows):
+        assert [row[f"params.p{k:02d}"] for k in range(40)] == [n * 100 + k for k in range(40)]
+        assert [row[f"tags.t{k:02d}"] for k in range(25)] == [f"{n}-{k}" for k in range(25)]
+        assert [row[f"metrics.m{k}"] for k in range(5)] == [float(n * 10 + k) for k in range(5)]

@@ -9,7 +9,6 @@ to show their one-line help.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 
 import click
 
@@ -19,6 +18,8 @@ PREFIX = "cmd_"
 
 
 def command_names() -> list[str]:
+    import pkgutil  # only listing needs it: running one command imports just its module
+
     return sorted(
         info.name[len(PREFIX) :]
         for info in pkgutil.iter_modules(runtui.cli.__path__)
@@ -27,9 +28,15 @@ def command_names() -> list[str]:
 
 
 def load(name: str) -> click.Command | None:
-    if name not in command_names():
+    if not name.isidentifier():
         return None
-    module = importlib.import_module(f"runtui.cli.{PREFIX}{name}")
+    module_name = f"runtui.cli.{PREFIX}{name}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:  # no such command; a module it needs missing is a bug
+            return None
+        raise
     return next((c for c in module.commands if c.name == name), None)
 
 
