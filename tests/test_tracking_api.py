@@ -449,3 +449,15 @@ def test_a_name_that_is_also_an_id_prefix_is_ambiguous(store_dir: Path) -> None:
         store.run(other.id[:6])
     assert store.run(other.id).uuid == other.uuid
     assert store.run(named.id).uuid == named.uuid
+
+
+def test_listed_runs_carry_params_and_the_downsample_of_each_metric(store_dir: Path) -> None:
+    with start(store_dir, params={"lr": math.nan, "on": True, "shape": [3, 4], "n": 7}) as run:
+        for i in range(256):
+            run.log("loss", float(i), step=i)
+    listed = runtui.open_store(store_dir).runs()[0]
+    assert listed.params["on"] is True and listed.params["shape"] == [3, 4]
+    assert math.isnan(listed.params["lr"]) and listed.params["n"] == 7
+    spark = listed.summary["loss"].spark
+    assert len(spark) > 1 and spark == tuple(sorted(spark))  # a rising curve, bucket means
+    assert spark == runtui.open_store(store_dir).run(run.id).summary["loss"].spark

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -32,6 +33,7 @@ _RUN_COLUMNS = (
 )
 SORTABLE = {"started_at", "ended_at", "name", "status", "duration"}
 MIN_REF_PREFIX = 4
+_AS_STORED = frozenset({"str", "int"})  # param kinds read back as they are stored
 MEMO_SIZE = 4096  # decoded JSON columns kept per Store (see Store._decoded)
 
 
@@ -117,7 +119,8 @@ class Store:
             sql += " LIMIT ? OFFSET ?"
             args = [*args, limit, offset]
         every_run = where == "1" and limit is None
-        return self._records(self.conn.execute(sql, args).fetchall(), every_run=every_run)
+        rows = self.conn.execute(sql, args).fetchall()
+        return self._records(rows, every_run=every_run, sparks=False)
 
     def count_runs(self, filter: str | None = None, experiment: str | None = None) -> int:
         where, args = self._where(filter, experiment)
@@ -195,12 +198,14 @@ class Store:
     # -- assembling records ------------------------------------------------
 
     def _records(
-        self, rows: Sequence[tuple[Any, ...]], *, every_run: bool = False
+        self, rows: Sequence[tuple[Any, ...]], *, every_run: bool = False, sparks: bool = True
     ) -> list[RunRecord]:
         """Records for ``rows`` of `_RUN_COLUMNS`, with params, tags and summaries.
 
         ``every_run`` says the rows are all the runs of the store: the details
         are then read by scanning their tables instead of looking up each run.
+        Without ``sparks``, each summary's downsample (the widest column of a
+        summary row, most of its bytes) is read only when asked for.
         """
         if not rows:
             return []
@@ -211,9 +216,10 @@ class Store:
             ids,
             "s.run_id",
             "SELECT s.run_id, k.name, s.last, s.min, s.max, s.count, s.first_step, s.last_step, "
-            "s.last_t, s.spark FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id",
+            f"s.last_t, {'s.spark' if sparks else 's.key_id'} "
+            "FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id",
         )
-        now = time.time()
+        now, nan = time.time(), math.nan
         here = liveness.hostname()
         records = []
         for row in rows:
@@ -245,22 +251,24 @@ class Store:
                 env=_fresh(self._decoded("json", row[22])) if row[22] else {},
                 snapshot_id=row[23],
                 params={
-                    k: writer.decode_param(v, kind) for _, k, v, kind in params.get(run_id, [])
+                    k: v if kind in _AS_STORED else writer.decode_param(v, kind)
+                    for _, k, v, kind in params.get(run_id, ())
                 },
-                tags={k: v for _, k, v in tags.get(run_id, [])},
+                tags={k: v for _, k, v in tags.get(run_id, ())},
                 summary={
                     s[1]: MetricSummary(
-                        name=s[1],
-                        last=_nan(s[2]),
-                        min=_nan(s[3]),
-                        max=_nan(s[4]),
-                        count=s[5],
-                        first_step=s[6],
-                        last_step=s[7],
-                        last_time=row[5] + s[8] / 1000.0,
-                        spark_state=s[9],
+                        s[1],
+                        nan if s[2] is None else s[2],
+                        nan if s[3] is None else s[3],
+                        nan if s[4] is None else s[4],
+                        s[5],
+                        s[6],
+                        s[7],
+                        row[5] + s[8] / 1000.0,
+                        s[9] if sparks else "",
+                        None if sparks else partial(self._spark, run_id, s[9]),
                     )
-                    for s in summaries.get(run_id, [])
+                    for s in summaries.get(run_id, ())
                 },
                 row_id=run_id,
             )
@@ -272,6 +280,12 @@ class Store:
                     record.status = "crashed"
             records.append(record)
         return records
+
+    def _spark(self, run_id: int, key_id: int) -> str:
+        row = self.conn.execute(
+            "SELECT spark FROM metric_summary WHERE run_id = ? AND key_id = ?", (run_id, key_id)
+        ).fetchone()
+        return row[0] if row else ""
 
     def _decoded(self, kind: str, text: str) -> Any:
         """JSON ``text`` decoded, remembered: runs of one sweep share ``env`` and ``command``.

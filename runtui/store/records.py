@@ -37,13 +37,18 @@ class MetricSummary:
     last_step: int
     last_time: float
     spark_state: str = field(default="", repr=False, compare=False)
+    spark_loader: Callable[[], str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def spark(self) -> tuple[float, ...]:
         """Bucket means across the whole series, oldest first (NaN for an all-NaN bucket).
 
-        Decoded on first use: listing runs for their last values never pays for it.
+        Read and decoded on first use (``spark_loader`` reads it from the store
+        when the record was listed without it): listing runs for their last
+        values never pays for it.
         """
+        if self.spark_loader is not None:
+            self.spark_state, self.spark_loader = self.spark_loader(), None
         return spark_means(self.spark_state)
 
 
