@@ -92,8 +92,8 @@ def test_a_gc_racing_the_snapshot_cannot_leave_holes(
     make(root, {"a.py": "a\n", "b.py": "b\n"})
     store_blobs = capture._store_blobs
 
-    def then_gc(c: sqlite3.Connection, hasher: object) -> int:
-        added = store_blobs(c, hasher)
+    def then_gc(c: sqlite3.Connection, hasher: object, then: object) -> int:
+        added = store_blobs(c, hasher, then)
         c.execute("DELETE FROM blobs")  # a gc between the blobs and the file list
         return added
 
@@ -115,6 +115,54 @@ def test_binary_and_incompressible_content_round_trips(
     files = {f.path: f for f in snapshots.snapshot_files(conn, snap.snapshot_id)}
     assert zlib.decompress(snapshots.read_blob(conn, files["weights.bin"].hash)) == noise
     assert files["empty.txt"].size == 0
+
+
+def test_many_files_and_duplicates_across_chunks_are_stored_once_each(
+    tmp_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtui.snapshot import capture
+
+    monkeypatch.setattr(capture, "_CHUNK_FILES", 3)  # many pool tasks in flight
+    monkeypatch.setattr(capture, "KEEP_BYTES", 2_000)  # and a full queue most of the time
+    root = tmp_path / "code"
+    contents = {f"m{i:02}.py": f"value = {i % 7}\n" * 50 for i in range(40)}
+    make(root, contents)
+    snap = store_tree(conn, walk(root))
+    assert conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 7
+    for f in snapshots.snapshot_files(conn, snap.snapshot_id):
+        assert zlib.decompress(snapshots.read_blob(conn, f.hash)).decode() == contents[f.path]
+
+
+def test_a_file_that_vanishes_after_the_walk_is_left_out_with_a_note(
+    tmp_path: Path, conn: sqlite3.Connection
+) -> None:
+    root = tmp_path / "code"
+    make(root, {"keep.py": "k\n", "gone.py": "g\n"})
+    tree = walk(root)
+    (root / "gone.py").unlink()
+    snap = store_tree(conn, tree)
+    assert [f.path for f in snapshots.snapshot_files(conn, snap.snapshot_id)] == ["keep.py"]
+    assert len(tree.skipped) == 1 and tree.skipped[0].startswith("gone.py: ")
+
+
+def test_a_failure_in_the_pool_propagates_and_leaves_no_thread_behind(
+    tmp_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from runtui.snapshot import capture
+
+    def broken(data: bytes) -> bytes:
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(capture, "compress", broken)
+    root = tmp_path / "code"
+    make(root, {f"m{i}.py": f"x = {i}\n" for i in range(50)})
+    before = set(threading.enumerate())
+    with pytest.raises(MemoryError):
+        store_tree(conn, walk(root))
+    assert set(threading.enumerate()) == before
+    assert conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 0
 
 
 def test_over_the_cap_names_the_biggest_and_the_line_to_add(tmp_path: Path) -> None:

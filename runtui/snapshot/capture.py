@@ -28,7 +28,7 @@ import sqlite3
 import sys
 import zlib
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from runtui.tracking.run import Run
 
 INSERT_BYTES = 4 << 20  # compressed bytes per blob transaction
-KEEP_BYTES = 64 << 20  # content read but not compressed yet, at most
+KEEP_BYTES = 16 << 20  # content read but not compressed yet, at most
 _CHUNK_BYTES = 1 << 20  # read content handed to the pool per task
 _CHUNK_FILES = 256  # files per task (and per "which are stored?" query)
 _SAMPLE = 64 << 10
@@ -199,11 +199,13 @@ def _chunks(hasher: _Hasher, entries: Iterable[TreeEntry]) -> Iterable[list[tupl
         yield chunk
 
 
-def _store_blobs(conn: sqlite3.Connection, hasher: _Hasher) -> int:
+def _store_blobs(conn: sqlite3.Connection, hasher: _Hasher, then: Callable[[], None]) -> int:
     """Read the files the cache does not vouch for, store the content the store lacks.
 
     A file whose hash came from the cache but whose blob is gone (a ``gc``
-    dropped it) is read again. Returns the compressed bytes added.
+    dropped it) is read again. ``then`` is called once every file is read,
+    while the pool still compresses the last of it. Returns the compressed
+    bytes added. On an error the queued work is dropped and the pool stopped.
     """
     cached = {hasher.hashed[e.path][0] for e in hasher.files if e.path in hasher.hashed}
     have = snapshots.existing_blobs(conn, cached)
@@ -213,12 +215,16 @@ def _store_blobs(conn: sqlite3.Connection, hasher: _Hasher) -> int:
         for e in hasher.files
         if e.path in unknown or (e.path in hasher.hashed and hasher.hashed[e.path][0] not in have)
     ]
-    with ThreadPoolExecutor(_WORKERS) as pool:
+    pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="runtui-snapshot")
+    try:
         packer = _Packer(conn, pool)
         packer.seen.update(have)
         for chunk in _chunks(hasher, to_read):
             packer.offer(chunk)
+        then()
         return packer.finish()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def store_tree(
@@ -240,13 +246,20 @@ def store_tree(
     added = 0
     records: list[SnapshotFile] = []
     manifest = ""
+
+    def list_files() -> None:
+        nonlocal records, manifest
+        records = hasher.records()
+        manifest = manifest_hash(records)
+        if cache_file is not None and (hasher.fresh or len(cache) != len(hasher.hashed)):
+            by_path = {e.path: e for e in hasher.files}
+            statcache.save(cache_file, {p: (by_path[p], d) for p, (d, _) in hasher.hashed.items()})
+
     if not hasher.unknown:  # every hash from the cache: maybe a snapshot we already have
-        records = hasher.records()
-        manifest = manifest_hash(records)
+        list_files()
     if not manifest or snapshots.find_snapshot(conn, manifest) is None:
-        added = _store_blobs(conn, hasher)  # read what the cache does not know, store what is new
-        records = hasher.records()
-        manifest = manifest_hash(records)
+        # read what the cache does not know, store what is new; list the files meanwhile
+        added = _store_blobs(conn, hasher, list_files)
 
     def finish(c: sqlite3.Connection) -> tuple[int, int, bool]:
         late = 0
@@ -267,9 +280,6 @@ def store_tree(
         return snapshot_id, late, True
 
     snapshot_id, late, updated = connection.write_transaction(conn, finish)
-    if cache_file is not None and (hasher.fresh or len(cache) != len(hasher.hashed)):
-        by_path = {e.path: e for e in hasher.files}
-        statcache.save(cache_file, {p: (by_path[p], d) for p, (d, _) in hasher.hashed.items()})
     total = sum(r.size for r in records)
     return Stored(snapshot_id, len(records), total, added + late, updated)
 
