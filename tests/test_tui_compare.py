@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from compare_data import NOW, RUNS, UUIDS, build_store
+from textual.scroll_view import ScrollView
 from textual.widgets import DataTable, Static
 
 from runtui.tui.app import RuntuiApp
@@ -13,7 +14,6 @@ from runtui.tui.screens.compare import CompareScreen
 from runtui.tui.screens.main import MainScreen
 from runtui.tui.widgets.compare_chart import OverlayChart
 from runtui.tui.widgets.compare_code import CompareCode
-from runtui.tui.widgets.compare_diff_view import DiffView
 from runtui.tui.widgets.compare_table import CompareTable
 from runtui.tui.widgets.runs_table import RunsTable
 
@@ -57,9 +57,10 @@ def last_notice(app: RuntuiApp) -> str:
     return list(app._notifications)[-1].message
 
 
-def shown_text(view: DiffView) -> str:
-    """The lines the diff view shows on screen now."""
-    return "\n".join(view.render_line(y).text.rstrip() for y in range(view.size.height))
+def shown_text(view: ScrollView) -> str:
+    """The lines a line-API view (the file list, the diff) shows on screen now."""
+    lines = (view.render_line(y).text.rstrip() for y in range(view.size.height))
+    return "\n".join(lines).rstrip("\n")
 
 
 async def test_mark_two_runs_and_compare_params(store: Path) -> None:
@@ -141,11 +142,12 @@ async def test_code_and_environment_tabs(store: Path) -> None:
         await until(pilot, lambda: code.shown is not None)
         files = code.files
         assert files.has_focus
-        assert [cells(files, r)[:3] for r in range(files.row_count)] == [
-            ["M", "config.yaml", "+1 -1"],
-            ["A", "new_utils.py", "+2 -0"],
-            ["D", "old_utils.py", "+0 -2"],
-            ["M", "train.py", "+3 -2"],
+        assert [row.split() for row in shown_text(files).splitlines()] == [
+            ["file", "lines"],
+            ["M", "config.yaml", "+1", "-1"],
+            ["A", "new_utils.py", "+2", "-0"],
+            ["D", "old_utils.py", "+0", "-2"],
+            ["M", "train.py", "+3", "-2"],
             ["M", "weights.bin", "binary"],
         ]
         log = code.diff_view

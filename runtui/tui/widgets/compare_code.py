@@ -22,13 +22,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from runtui.errors import RuntuiError
 from runtui.services.codediff import (
-    ADDED,
-    MODE,
-    REMOVED,
     CodeDiff,
     FileChange,
     diff_runs,
@@ -40,25 +37,7 @@ from runtui.tui import render
 from runtui.tui.widgets import compare_runs
 from runtui.tui.widgets.compare_diff import FileDiffLines
 from runtui.tui.widgets.compare_diff_view import DiffView
-from runtui.tui.widgets.compare_table import VimDataTable
-
-STATUS_LETTERS = {ADDED: "A", REMOVED: "D", MODE: "T"}  # anything else: M (modified)
-PATH_WIDTH = 36
-
-
-def counts_text(change: FileChange) -> Text:
-    """``+12 -3``, or what the file is when its lines are not counted."""
-    if change.binary:
-        return Text("binary", style="dim")
-    if change.too_large:
-        return Text("too large", style="dim")
-    if change.status == MODE:
-        return Text("mode", style="dim")
-    text = Text()
-    text.append(f"+{change.added or 0}", style="green")
-    text.append(" ")
-    text.append(f"-{change.removed or 0}", style="red")
-    return text
+from runtui.tui.widgets.compare_files import FileList
 
 
 class CompareCode(Vertical):
@@ -90,12 +69,12 @@ class CompareCode(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text("reading the two code snapshots…"), classes="compare-summary")
         with Horizontal():
-            yield VimDataTable(id="cmp-files", cursor_type="row")
+            yield FileList(id="cmp-files")
             yield DiffView(id="cmp-diff")
 
     @property
-    def files(self) -> DataTable[Text]:
-        return self.query_one("#cmp-files", DataTable)
+    def files(self) -> FileList:
+        return self.query_one("#cmp-files", FileList)
 
     @property
     def diff_view(self) -> DiffView:
@@ -114,19 +93,7 @@ class CompareCode(Vertical):
         """Fill the file list and show the first file's diff."""
         self.diff = diff
         self._changes = {change.path: change for change in diff.changes}
-        table = self.files
-        table.clear(columns=True)
-        table.add_column(" ", key="status", width=1)
-        table.add_column("file", key="path", width=PATH_WIDTH)
-        table.add_column("lines", key="lines")
-        for change in diff.changes:
-            letter = STATUS_LETTERS.get(change.status, "M")
-            table.add_row(
-                Text(letter, style="bold"),
-                render.fit(render.safe(change.path), PATH_WIDTH),
-                counts_text(change),
-                key=change.path,
-            )
+        self.files.set_changes(diff.changes)
         self._update_summary()
         if diff.changes:
             self.show_file(diff.changes[0].path)
@@ -172,18 +139,17 @@ class CompareCode(Vertical):
         if self.diff_view.diff is lines:
             self.diff_view.redraw()
 
-    @on(DataTable.RowHighlighted, "#cmp-files")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        path = event.row_key.value
-        if path is not None and path != self.shown:
-            self.show_file(path)
+    @on(FileList.Highlighted, "#cmp-files")
+    def _row_highlighted(self, event: FileList.Highlighted) -> None:
+        if event.path != self.shown:
+            self.show_file(event.path)
 
     # -- actions ---------------------------------------------------------
 
     def action_step_file(self, direction: int) -> None:
-        table = self.files
-        if table.row_count:
-            table.move_cursor(row=(table.cursor_row + direction) % table.row_count)
+        files = self.files
+        if files.row_count:
+            files.move_cursor((files.cursor + direction) % files.row_count)
 
     def action_toggle_layout(self) -> None:
         self.side_by_side = not self.side_by_side

@@ -10,9 +10,10 @@ scrollbars, not the widgets around it.
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -35,6 +36,7 @@ class DiffView(ScrollView, can_focus=True):
         self.message: Text | None = None
         self.side_by_side = False
         self._cache: LRUCache[tuple[int, bool, int, bool], Strip] = LRUCache(1024)
+        self._style: Style | None = None  # the widget's style, looked up once per render
 
     def watch_virtual_size(self, size: Size) -> None:
         self._scroll_update(size)
@@ -97,11 +99,15 @@ class DiffView(ScrollView, can_focus=True):
             self._cache[key] = strip
         return strip
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         index = scroll_y + y
-        style = self.rich_style
+        style = self._style or self.rich_style
         if index >= self.line_count:
             return Strip.blank(width, style)
         strip = self._line(index, width)
