@@ -245,7 +245,11 @@ async def test_column_chooser_is_remembered_per_store(store: Path) -> None:
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, ColumnChooser)
+        params_list = app.screen.query_one("#chooser-params")
+        assert params_list.render_line(0).text.startswith("▐✓▌")  # ticked: no colour needed
         await pilot.press("space")  # params list, first entry: batch_size -> off
+        await pilot.pause()
+        assert params_list.render_line(0).text.startswith("▐ ▌")
         await pilot.press("tab")
         await pilot.press("j", "space")  # metrics: f1 (sorted: acc, f1, loss) -> on
         await pilot.press("enter")

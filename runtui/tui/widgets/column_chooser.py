@@ -6,11 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.widgets import Footer, SelectionList, Static
+from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
 from runtui.store.tableview import KeyStats
@@ -25,13 +28,33 @@ class ColumnChoice:
     metrics: list[str] | None
 
 
+CHOSEN, NOT_CHOSEN = "✓", " "
+
+
 class ChoiceList(SelectionList[str]):
-    """A selection list that also moves with j/k."""
+    """A selection list that also moves with j/k, its boxes ticked or empty.
+
+    Textual draws the same ``X`` in every box, chosen or not, and tells them
+    apart by colour alone; a tick reads on any terminal and to anyone.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        segments = list(line)
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return line
+        if len(segments) < 4 or segments[1].cell_length != 1:  # not [left, box, right, ...]
+            return line
+        mark = CHOSEN if option.value in self.selected else NOT_CHOSEN
+        segments[1] = Segment(mark, segments[1].style, segments[1].control)
+        return Strip(segments, line.cell_length)
 
 
 class ColumnChooser(ModalScreen[ColumnChoice | None]):
