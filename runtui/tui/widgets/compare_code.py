@@ -136,7 +136,7 @@ class CompareCode(Vertical):
         self.app.call_from_thread(self._highlighted, lines)
 
     def _highlighted(self, lines: FileDiffLines) -> None:
-        if self.diff_view.diff is lines:
+        if self.is_attached and self.diff_view.diff is lines:  # still showing it
             self.diff_view.redraw()
 
     @on(FileList.Highlighted, "#cmp-files")
