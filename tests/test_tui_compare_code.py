@@ -94,6 +94,12 @@ async def test_many_files_and_a_long_diff_scroll(store: Path) -> None:
         assert view.side_by_side and "-line_0 = 1" in shown_text(view)
         assert "+line_0 = 2" in shown_text(view)
 
+        await pilot.click("#cmp-files", offset=(5, 3))  # the third file
+        await until(pilot, lambda: code.shown == "mod01.py")
+        assert files.has_focus
+        await pilot.press("k")
+        await until(pilot, lambda: code.shown == "mod00.py")
+
 
 async def test_a_file_is_shown_plain_then_highlighted(store: Path) -> None:
     app: App[None] = App()
