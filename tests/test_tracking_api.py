@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import sqlite3
+import weakref
 from pathlib import Path
 
 import pytest
@@ -461,3 +463,20 @@ def test_listed_runs_carry_params_and_the_downsample_of_each_metric(store_dir: P
     spark = listed.summary["loss"].spark
     assert len(spark) > 1 and spark == tuple(sorted(spark))  # a rising curve, bucket means
     assert spark == runtui.open_store(store_dir).run(run.id).summary["loss"].spark
+
+
+def test_listed_records_are_freed_as_soon_as_they_are_dropped(store_dir: Path) -> None:
+    # A record that referred to itself would wait for the garbage collector: a notebook
+    # or the TUI listing runs over and over would hold every listing until a collection.
+    with start(store_dir) as run:
+        run.log("loss", 1.0)
+    store = runtui.open_store(store_dir)
+    gc.disable()
+    try:
+        records = store.runs()
+        assert records[0].history("loss")[0][2] == 1.0
+        freed = weakref.ref(records[0])
+        del records
+        assert freed() is None
+    finally:
+        gc.enable()

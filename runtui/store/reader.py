@@ -272,7 +272,7 @@ class Store:
                 },
                 row_id=run_id,
             )
-            record._history = lambda name, r=record: self.history(r, name)
+            record._history = self.history
             if status == "running" and not self.writable:
                 # a read-only store cannot record the crash: report it all the same
                 beat = record.heartbeat_at or record.started_at

@@ -90,7 +90,9 @@ class RunRecord:
     env: dict[str, str] = field(default_factory=dict)
     snapshot_id: int | None = None
     row_id: int = field(default=0, repr=False)
-    _history: Callable[[str], list[tuple[int, float, float]]] | None = field(
+    # the store's reader, called with this record: a record holds its store, never a
+    # closure over itself (a cycle would leave every listed record to the garbage collector)
+    _history: Callable[[RunRecord, str], list[tuple[int, float, float]]] | None = field(
         default=None, repr=False, compare=False
     )
 
@@ -104,4 +106,4 @@ class RunRecord:
         """Every point of metric ``name``: (step, timestamp, value), in step order."""
         if self._history is None:
             raise RuntimeError("this run record is not attached to a store")
-        return self._history(name)
+        return self._history(self, name)
