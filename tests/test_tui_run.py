@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,6 +128,20 @@ async def test_tabs_switch_with_number_keys_and_brackets_and_escape_goes_back(
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, RunScreen)
+
+
+async def test_a_closed_run_screen_leaves_no_chart_behind(store: Path) -> None:
+    # Opening and closing runs one after another must not pile up charts (each one kept
+    # alive made every later garbage collection, and so every key press, slower).
+    app = RunApp(store, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        chart = weakref.ref(app.screen.query_one(MetricChart))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, RunScreen)
+        gc.collect()
+        assert chart() is None
 
 
 async def test_metrics_table_and_chart_of_the_first_metric(store: Path) -> None:

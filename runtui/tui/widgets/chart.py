@@ -86,6 +86,13 @@ class MetricChart(PlotextPlot):
         self.smoothing = 0.0
         self.can_focus = True
 
+    def on_unmount(self) -> None:
+        # PlotextPlot subscribes to theme changes with a callback that holds the widget and
+        # never unsubscribes: without this, every chart ever shown stays in memory (and in
+        # every later garbage collection: the run screen's tab switches slowed as runs
+        # were opened and closed).
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def show(self, metric: str | None, series: Series | None) -> None:
         """Draw ``series`` for ``metric`` (None: an empty chart)."""
         self.metric, self.series = metric, series

@@ -457,6 +457,9 @@ class RunsTable(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.forget_drawn())
 
+    def on_unmount(self) -> None:
+        self.app.theme_changed_signal.unsubscribe(self)  # the callback holds the table
+
     def on_focus(self) -> None:
         self.refresh()
 
