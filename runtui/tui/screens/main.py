@@ -46,7 +46,7 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="main.filter"),
         Binding("c", "columns", "Columns", id="main.columns"),
         Binding("escape", "clear_filter", "Clear filter", id="main.clear_filter"),
-        Binding("e", "focus_experiments", "Experiments", show=False, id="main.experiments"),
+        Binding("e", "focus_experiments", "Experiments", id="main.experiments"),
         Binding("d", "compare", "Compare", id="main.compare"),
         Binding("b", "set_base", "Set base", show=False, id="main.base"),
     ]

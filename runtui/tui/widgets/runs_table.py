@@ -49,7 +49,7 @@ class RunsTable(ScrollView, can_focus=True):
         Binding("enter", "open", "Open run", id="runs.open"),
         Binding("space", "mark", "Mark", id="runs.mark"),
         Binding("s", "sort", "Sort", id="runs.sort"),
-        Binding("S", "sort_reverse", "Sort reverse", id="runs.sort_reverse"),
+        Binding("S", "sort_reverse", "Sort reverse", show=False, id="runs.sort_reverse"),
         Binding("up,k", "cursor_up", "Up", show=False, id="runs.up"),
         Binding("down,j", "cursor_down", "Down", show=False, id="runs.down"),
         Binding("left,h", "column_left", "Column left", show=False, id="runs.left"),
