@@ -251,3 +251,11 @@ def test_runs_with_more_keys_than_one_query_joins(store_dir: Path):
         assert [row[f"params.p{k:02d}"] for k in range(40)] == [n * 100 + k for k in range(40)]
         assert [row[f"tags.t{k:02d}"] for k in range(25)] == [f"{n}-{k}" for k in range(25)]
         assert [row[f"metrics.m{k}"] for k in range(5)] == [float(n * 10 + k) for k in range(5)]
+
+
+def test_a_column_of_times_reads_as_each_time_alone():
+    from runtui.services.export import iso_utc, iso_utc_column
+
+    times = [T0, T0 + 0.0004999, T0 + 0.0005, 1_700_006_399.9996, 59.9999, 0.0]
+    times += [T0 + n * 37.123456 for n in range(3000)]  # many seconds and minutes
+    assert iso_utc_column(times) == [iso_utc(t) for t in times]

@@ -74,7 +74,7 @@ def _print_table(runs: Any) -> None:
         *text_column([f"params.{k}" if k in clash else k for k in params]),
         *text_column([f"metrics.{k}" if k in clash else k for k in metrics]),
     ]  # fmt: skip
-    raw = runs.column_values(started=_local_time)
+    raw = runs.column_values(started=_local_times)
     first_metric = 6 + len(params)
     columns = [
         *map(text_column, raw[:5]),
@@ -106,8 +106,18 @@ def _print_table(runs: Any) -> None:
         )
 
 
-def _local_time(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+class _LocalMinutes(dict[int, str]):
+    """Minute since the epoch → its local ``2024-05-01 12:00``, made once per minute."""
+
+    def __missing__(self, minute: int) -> str:
+        text = time.strftime("%Y-%m-%d %H:%M", time.localtime(minute * 60))
+        self[minute] = text
+        return text
+
+
+def _local_times(starts: list[float]) -> list[str]:
+    """Start times as local minutes: runs of a sweep started in the same minute share one."""
+    return list(map(_LocalMinutes().__getitem__, [int(ts // 60) for ts in starts]))
 
 
 def _duration(seconds: float) -> str:

@@ -349,15 +349,27 @@ def _padded(cells: list[str], right: bool) -> list[str]:
 
 
 def text_column(values: Sequence[Any]) -> list[str]:
-    """`human_cell` over a column, skipping the per-cell work when it is all plain text."""
-    if all(type(v) is str for v in values) and "".join(values).isprintable():
+    """`human_cell` over a column, skipping the per-cell work where the column allows.
+
+    A column of plain text, of ints or of floats (what a sweep's params
+    mostly are) is converted in one C-level pass.
+    """
+    kinds = set(map(type, values))
+    if kinds == {str} and "".join(values).isprintable():
         return list(values)
+    if kinds == {int}:
+        return list(map(str, values))
+    if kinds == {float}:
+        return list(map(repr, values))  # as human_cell writes a float, NaN and inf included
     return [human_cell(v) for v in values]
 
 
 def number_column(values: Sequence[float | None], digits: int) -> list[str]:
     """Floats (NaN and infinities included) with ``digits`` significant digits; None blank."""
-    return ["" if v is None else f"{v:.{digits}g}" for v in values]
+    spec = f"%.{digits}g"
+    if None not in values:
+        return list(map(spec.__mod__, values))
+    return ["" if v is None else spec % v for v in values]
 
 
 def render_table(
@@ -397,7 +409,7 @@ def render_table(
                 code = _STATUS_STYLE.get(column[j].strip())
                 if code:
                     column[j] = f"\x1b[{code}m{column[j]}\x1b[0m"
-    lines = ["  ".join(parts).rstrip() for parts in zip(*padded, strict=True)]
+    lines = list(map(str.rstrip, map("  ".join, zip(*padded, strict=True))))
     return lines, len(header) - shown
 
 

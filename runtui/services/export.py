@@ -60,6 +60,16 @@ def iso_utc(ts: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
 
 
+def iso_utc_column(times: list[float]) -> list[str]:
+    """`iso_utc` of each time, the text of each minute and millisecond made once."""
+    minutes, seconds = _MinuteStamps(), _SecondStamps()
+    stamps = []
+    for ms in map(epoch_ms, times):
+        minute, within = divmod(ms, 60_000)
+        stamps.append(minutes[minute] + seconds[within])
+    return stamps
+
+
 def short_id(uuid: str) -> str:
     return uuid[:8]
 
@@ -110,7 +120,7 @@ def runs_table(store: Store, filter: str | None, experiment: str | None) -> Tabl
         [r.name for r in runs],
         [r.experiment for r in runs],
         [r.status for r in runs],
-        [iso_utc(r.started_at) for r in runs],
+        iso_utc_column([r.started_at for r in runs]),
         [iso_utc(r.ended_at) for r in runs],
         [_duration(r.started_at, r.ended_at, now) for r in runs],
         *data.params.values(),
@@ -254,9 +264,11 @@ class Listing:
             *(f"metrics.{k}" for k in self.data.lasts),
         ]  # fmt: skip
 
-    def column_values(self, started: Callable[[float], Any] | None = None) -> list[list[Any]]:
-        """One list per column, in `columns` order; ``started`` formats the start time
-        (default ISO 8601 UTC). Built column by column: 10,000 runs in a few milliseconds.
+    def column_values(
+        self, started: Callable[[list[float]], list[Any]] | None = None
+    ) -> list[list[Any]]:
+        """One list per column, in `columns` order; ``started`` formats the column of
+        start times (default ISO 8601 UTC). Built column by column, as 10,000 runs need.
         """
         runs, now = self.data.runs, self.now
         return [
@@ -264,7 +276,7 @@ class Listing:
             [r.name for r in runs],
             [r.experiment for r in runs],
             [r.status for r in runs],
-            list(map(started or iso_utc, (r.started_at for r in runs))),
+            (started or iso_utc_column)([r.started_at for r in runs]),
             [_duration(r.started_at, r.ended_at, now) for r in runs],
             *self.data.params.values(),
             *self.data.lasts.values(),
