@@ -242,18 +242,27 @@ def _csv_rows(chunk: list[tuple[Any, ...]], escape: bool) -> list[tuple[Any, ...
 
 
 def _json_lines(table: Table) -> Iterator[list[str]]:
-    columns = table.columns
-    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    """Each chunk of rows as JSON objects, one line each.
 
-    def keep(column: Sequence[Any]) -> bool:
+    Encoded a column at a time (ints and finite floats by ``str``/``repr``,
+    as the encoder writes them, the rest through it), then each line is one
+    ``%`` of a template holding the encoded keys: no dict per row.
+    """
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    keys = [encode(c).replace("%", "%%") for c in table.columns]  # user text: only %s formats
+    template = "{" + ", ".join(f"{key}: %s" for key in keys) + "}"
+
+    def encoded(column: Sequence[Any]) -> list[str]:
         kinds = set(map(type, column))
-        if float in kinds:
-            return all(map(math.isfinite, (v for v in column if type(v) is float)))
-        return not kinds & {list, dict, tuple}
+        if kinds == {int}:
+            return list(map(str, column))
+        if kinds == {float} and all(map(math.isfinite, column)):
+            return list(map(repr, column))
+        return [encode(json_safe(v)) for v in column]
 
     for chunk in table.chunks:
-        rows = _by_column(chunk, keep, json_safe)
-        yield [dumps(dict(zip(columns, row, strict=True))) for row in rows]
+        cells = [encoded(column) for column in zip(*chunk, strict=True)]
+        yield list(map(template.__mod__, zip(*cells, strict=True)))
 
 
 def _jsonl(table: Table, out: IO[str], _escape: bool) -> Iterator[int]:
