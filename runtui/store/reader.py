@@ -49,6 +49,7 @@ class Store:
         self.conn = conn
         self.writable = writable
         self._memo: dict[tuple[str, str], Any] = {}
+        self._metric_name: dict[int, str] = {}  # interned names: an id never changes name
 
     # -- housekeeping -----------------------------------------------------
 
@@ -212,13 +213,14 @@ class Store:
         ids = None if every_run else [row[0] for row in rows]
         params = self._by_run(ids, "run_id", "SELECT run_id, key, value, kind FROM params")
         tags = self._by_run(ids, "run_id", "SELECT run_id, key, value FROM tags")
+        # in primary-key order (no sort, no join); names looked up here, listed by name
         summaries = self._by_run(
             ids,
-            "s.run_id",
-            "SELECT s.run_id, k.name, s.last, s.min, s.max, s.count, s.first_step, s.last_step, "
-            f"s.last_t, {'s.spark' if sparks else 's.key_id'} "
-            "FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id",
+            "run_id",
+            "SELECT run_id, key_id, last, min, max, count, first_step, last_step, last_t"
+            f"{', spark' if sparks else ''} FROM metric_summary",
         )
+        names = self._metric_names(summaries.values())
         now, nan = time.time(), math.nan
         here = liveness.hostname()
         records = []
@@ -256,8 +258,8 @@ class Store:
                 },
                 tags={k: v for _, k, v in tags.get(run_id, ())},
                 summary={
-                    s[1]: MetricSummary(
-                        s[1],
+                    names[s[1]]: MetricSummary(
+                        names[s[1]],
                         nan if s[2] is None else s[2],
                         nan if s[3] is None else s[3],
                         nan if s[4] is None else s[4],
@@ -266,9 +268,9 @@ class Store:
                         s[7],
                         row[5] + s[8] / 1000.0,
                         s[9] if sparks else "",
-                        None if sparks else partial(self._spark, run_id, s[9]),
+                        None if sparks else partial(self._spark, run_id, s[1]),
                     )
-                    for s in summaries.get(run_id, ())
+                    for s in sorted(summaries.get(run_id, ()), key=lambda s: names[s[1]])
                 },
                 row_id=run_id,
             )
@@ -280,6 +282,17 @@ class Store:
                     record.status = "crashed"
             records.append(record)
         return records
+
+    def _metric_names(self, groups: Iterable[list[tuple[Any, ...]]]) -> dict[int, str]:
+        """Metric key id → name, covering every key id in the second cell of ``groups``' rows.
+
+        Read again only when a key is new to this store object: the ids of
+        ``metric_keys`` are never deleted or renamed.
+        """
+        known = self._metric_name
+        if any(row[1] not in known for group in groups for row in group):
+            known.update(self.conn.execute("SELECT id, name FROM metric_keys"))
+        return known
 
     def _spark(self, run_id: int, key_id: int) -> str:
         row = self.conn.execute(
