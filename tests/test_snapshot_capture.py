@@ -223,6 +223,8 @@ def test_start_run_snapshots_the_git_root_with_the_uncommitted_diff(
     record = runtui.open_store(store_dir).run(run.uuid)
     assert record.snapshot_id is not None
     assert "-lr = 0.1" in record.git_diff and "+lr = 0.2" in record.git_diff
+    listed = runtui.open_store(store_dir).runs()[0]  # listings read the diff when asked
+    assert listed.git_diff == record.git_diff
     conn = connection.connect(store_dir)
     paths = [f.path for f in snapshots.snapshot_files(conn, record.snapshot_id)]
     assert paths == [".gitignore", "pkg/model.py", "train.py"]  # root is the git root

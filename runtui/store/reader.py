@@ -28,9 +28,9 @@ from runtui.store.records import Artifact, Experiment, MetricSummary, RunRecord
 _RUN_COLUMNS = (
     "r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at, r.heartbeat_at, "
     "r.exit_code, r.error, r.command, r.cwd, r.host, r.user, r.pid, r.python, r.git_commit, "
-    "r.git_branch, r.git_dirty, r.git_diff, r.parent_uuid, r.notes, r.env, r.snapshot_id, "
-    "r.pid_started"
-)
+    "r.git_branch, r.git_dirty, r.git_diff IS NOT NULL, r.parent_uuid, r.notes, r.env, "
+    "r.snapshot_id, r.pid_started"
+)  # the diff itself (megabytes, for a few views) is read by RunRecord.git_diff on first use
 SORTABLE = {"started_at", "ended_at", "name", "status", "duration"}
 MIN_REF_PREFIX = 4
 _AS_STORED = frozenset({"str", "int"})  # param kinds read back as they are stored
@@ -247,7 +247,7 @@ class Store:
                 git_commit=row[16],
                 git_branch=row[17],
                 git_dirty=None if row[18] is None else bool(row[18]),
-                git_diff=row[19],
+                _git_diff_reader=partial(self._git_diff, run_id) if row[19] else None,
                 parent_uuid=row[20],
                 notes=row[21],
                 env=_fresh(self._decoded("json", row[22])) if row[22] else {},
@@ -293,6 +293,10 @@ class Store:
         if any(row[1] not in known for group in groups for row in group):
             known.update(self.conn.execute("SELECT id, name FROM metric_keys"))
         return known
+
+    def _git_diff(self, run_id: int) -> str | None:
+        row = self.conn.execute("SELECT git_diff FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return row[0] if row else None
 
     def _spark(self, run_id: int, key_id: int) -> str:
         row = self.conn.execute(

@@ -84,7 +84,7 @@ class RunRecord:
     git_commit: str | None = None
     git_branch: str | None = None
     git_dirty: bool | None = None
-    git_diff: str | None = None
+    _git_diff: str | None = field(default=None, repr=False, compare=False)
     parent_uuid: str | None = None
     notes: str | None = None
     env: dict[str, str] = field(default_factory=dict)
@@ -95,6 +95,17 @@ class RunRecord:
     _history: Callable[[RunRecord, str], list[tuple[int, float, float]]] | None = field(
         default=None, repr=False, compare=False
     )
+    # reads `git_diff` when first asked for: up to megabytes a run that listings never show
+    _git_diff_reader: Callable[[], str | None] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def git_diff(self) -> str | None:
+        """The uncommitted changes (``git diff HEAD``) when the run started; None if none."""
+        if self._git_diff_reader is not None:
+            self._git_diff, self._git_diff_reader = self._git_diff_reader(), None
+        return self._git_diff
 
     @property
     def duration(self) -> float:
