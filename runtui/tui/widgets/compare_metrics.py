@@ -14,13 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from runtui.services.compare import STATS, MetricRow, metric_rows
@@ -30,6 +27,7 @@ from runtui.store.reader import open_store
 from runtui.store.records import RunRecord
 from runtui.tui import render
 from runtui.tui.widgets import compare_runs
+from runtui.tui.widgets.chart_panel import ChartPanel
 from runtui.tui.widgets.compare_chart import Curve, OverlayChart
 from runtui.tui.widgets.compare_table import VimDataTable
 from runtui.tui.widgets.metrics_view import quick_series
@@ -50,7 +48,7 @@ def delta_text(value: float | None) -> Text:
     return Text(f"{value:+.4g}", style="bold", justify="right")
 
 
-class CompareMetrics(Vertical):
+class CompareMetrics(ChartPanel):
     """Summary table above an overlay chart of the highlighted metric."""
 
     DEFAULT_CSS = """
@@ -59,14 +57,6 @@ class CompareMetrics(Vertical):
     CompareMetrics .compare-chart-status { height: 1; padding: 0 1; color: $text-muted; }
     CompareMetrics .compare-legend { height: auto; padding: 0 1; }
     """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("x", "toggle_x", "step/time"),
-        Binding("l", "toggle_log", "log-y"),
-        Binding("plus,equals_sign", "smoothing(1)", "smooth+", key_display="+"),
-        Binding("minus", "smoothing(-1)", "smooth-", key_display="-"),
-        Binding("f", "enlarge", "enlarge"),
-    ]
 
     def __init__(self, store_path: Path, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -223,25 +213,3 @@ class CompareMetrics(Vertical):
         if name and name != self.charted:
             self._chart(name)
         self.action_enlarge()
-
-    # -- actions ---------------------------------------------------------
-
-    @property
-    def enlarged(self) -> bool:
-        return self.has_class("enlarged")
-
-    def action_enlarge(self) -> None:
-        self.toggle_class("enlarged")
-        (self.chart if self.enlarged else self.table).focus()
-
-    def action_toggle_x(self) -> None:
-        self.chart.toggle_x_axis()
-        self._update_status()
-
-    def action_toggle_log(self) -> None:
-        self.chart.toggle_log_y()
-        self._update_status()
-
-    def action_smoothing(self, direction: int) -> None:
-        self.chart.change_smoothing(direction)
-        self._update_status()

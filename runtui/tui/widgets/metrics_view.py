@@ -22,13 +22,10 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from runtui.errors import RuntuiError
@@ -39,6 +36,7 @@ from runtui.store.reader import open_store
 from runtui.store.records import MetricSummary
 from runtui.tui.render import format_number, spark_text
 from runtui.tui.widgets.chart import MetricChart
+from runtui.tui.widgets.chart_panel import ChartPanel
 
 READ_ALL_LIMIT = 20_000
 BIG_REFRESH_S = 10.0  # a live metric too long to read whole is re-scanned at most this often
@@ -61,7 +59,7 @@ def quick_series(
     return replace(series_from_points(points, buckets, exact=False), total=summary.count)
 
 
-class MetricsView(Vertical):
+class MetricsView(ChartPanel):
     """Metric table (name, sparkline, last/min/max/count) above a chart of one metric."""
 
     DEFAULT_CSS = """
@@ -71,14 +69,6 @@ class MetricsView(Vertical):
     MetricsView #chart-status { height: 1; padding: 0 1; color: $text-muted; }
     MetricsView #metrics-empty { padding: 1 2; color: $text-muted; }
     """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("x", "toggle_x", "step/time"),
-        Binding("l", "toggle_log", "log-y"),
-        Binding("plus,equals_sign", "smoothing(1)", "smooth+", key_display="+"),
-        Binding("minus", "smoothing(-1)", "smooth-", key_display="-"),
-        Binding("f", "enlarge", "enlarge"),
-    ]
 
     def __init__(self, store_path: Path, run_uuid: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -292,29 +282,3 @@ class MetricsView(Vertical):
         if name is not None and name != self.charted:
             self._chart(name)
         self.action_enlarge()
-
-    # -- actions ---------------------------------------------------------
-
-    @property
-    def enlarged(self) -> bool:
-        return self.has_class("enlarged")
-
-    def action_enlarge(self) -> None:
-        """Give the chart the whole tab (or give the table back)."""
-        self.toggle_class("enlarged")
-        if self.enlarged:
-            self.query_one(MetricChart).focus()
-        else:
-            self.query_one(DataTable).focus()
-
-    def action_toggle_x(self) -> None:
-        self.query_one(MetricChart).toggle_x_axis()
-        self._update_status()
-
-    def action_toggle_log(self) -> None:
-        self.query_one(MetricChart).toggle_log_y()
-        self._update_status()
-
-    def action_smoothing(self, direction: int) -> None:
-        self.query_one(MetricChart).change_smoothing(direction)
-        self._update_status()
