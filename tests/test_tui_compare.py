@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from compare_data import NOW, RUNS, UUIDS, build_store
-from textual.scroll_view import ScrollView
 from textual.widgets import DataTable, Static
+from tui_helpers import shown_text, until
 
 from runtui.tui.app import RuntuiApp
 from runtui.tui.screens.compare import CompareScreen
@@ -44,23 +44,8 @@ async def go_to(pilot, app: RuntuiApp, label: str) -> None:  # type: ignore[no-u
         await pilot.press("j")
 
 
-async def until(pilot, condition) -> None:  # type: ignore[no-untyped-def]
-    """Let thread workers finish (the app's live feed never does: no wait_for_complete)."""
-    for _ in range(100):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("timed out")
-
-
 def last_notice(app: RuntuiApp) -> str:
     return list(app._notifications)[-1].message
-
-
-def shown_text(view: ScrollView) -> str:
-    """The lines a line-API view (the file list, the diff) shows on screen now."""
-    lines = (view.render_line(y).text.rstrip() for y in range(view.size.height))
-    return "\n".join(lines).rstrip("\n")
 
 
 async def test_mark_two_runs_and_compare_params(store: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.app import App
-from textual.scroll_view import ScrollView
+from tui_helpers import shown_text, until
 
 from runtui.snapshot.capture import store_tree
 from runtui.snapshot.walk import walk
@@ -47,19 +47,6 @@ def store(tmp_path: Path) -> Path:
     connection.write_transaction(conn, insert)
     conn.close()
     return store
-
-
-def shown_text(view: ScrollView) -> str:
-    lines = (view.render_line(y).text.rstrip() for y in range(view.size.height))
-    return "\n".join(lines).rstrip("\n")
-
-
-async def until(pilot, condition) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(100):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("timed out")
 
 
 async def test_many_files_and_a_long_diff_scroll(store: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from live_writer import Writer, finished_run, writers
 from textual.pilot import Pilot
 from textual.widgets import Static
+from tui_helpers import until
 
 from runtui.live import ChangeFeed
 from runtui.store import location
@@ -30,16 +30,6 @@ SIZE = (120, 30)
 def start_writer(subprocess_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Writer]]:
     with writers(subprocess_env, tmp_path) as start:
         yield start
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run (no key pressed) until ``condition`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, (
-            f"the screen did not update by itself: {pilot.app.screen}"
-        )
-        await pilot.pause(0.05)
 
 
 def names(screen: MainScreen) -> list[str]:

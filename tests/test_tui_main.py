@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from textual import events
 from textual.widgets import Input
+from tui_helpers import LayoutCounter
 from tui_main_data import NOW, SPECS, build_store
 
 from runtui.store import location
@@ -104,15 +105,7 @@ async def test_typing_a_filter_never_moves_the_table_and_the_bar_says_what_keys_
         region = table.region
         line = app.screen.query_one("#filter-error")
         assert "enter: keep this filter" in str(line.render())
-        layouts = 0
-        relayout = app.screen._refresh_layout
-
-        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-            nonlocal layouts
-            layouts += 1
-            return relayout(*args, **kwargs)
-
-        app.screen._refresh_layout = counting  # type: ignore[method-assign]
+        layouts = LayoutCounter(app.screen)
         await pilot.press(*"lr>")  # the error appears
         await pilot.pause()
         assert "^" in str(line.render()) and table.region == region
@@ -121,7 +114,7 @@ async def test_typing_a_filter_never_moves_the_table_and_the_bar_says_what_keys_
         assert "enter: keep" in str(line.render()) and table.region == region
         assert sorted(visible_names(app)) == ["resnet-diverged", "resnet-lr-0.01", "resnet-lr-0.1"]
         # the footer gains "Clear filter", the scrollbar goes with fewer runs; typing: none
-        assert layouts <= 2
+        assert layouts.count <= 2
 
 
 async def test_filter_live_error_keeps_last_good_result_and_escape_restores(store: Path) -> None:

@@ -15,6 +15,7 @@ from run_screen_data import HOSTILE, NOW, TRACEBACK, acc_curve, add_run, loss_cu
 from textual.app import App
 from textual.widgets import DataTable, Static, TabbedContent, TextArea, Tree
 from textual.widgets._footer import FooterKey
+from tui_helpers import LayoutCounter
 
 import runtui
 from runtui.services.downsample import Series
@@ -260,19 +261,11 @@ async def test_logs_tab_reads_when_first_shown_and_new_lines_do_not_relayout(sto
         await pilot.press("2")
         await settle(pilot)
         assert log_rows(view.log)[-1].startswith("step 399: loss=")
-        layouts = 0
-        relayout = app.screen._refresh_layout
-
-        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-            nonlocal layouts
-            layouts += 1
-            return relayout(*args, **kwargs)
-
-        app.screen._refresh_layout = counting  # type: ignore[method-assign]
+        layouts = LayoutCounter(app.screen)
         app.screen.append_lines([f"more {i}" for i in range(100)])
         await pilot.pause()
         assert log_rows(view.log)[-1] == "more 99" and view.log.is_vertical_scroll_end
-        assert layouts == 0  # the log's scrollbar moved; the screen was not re-arranged
+        assert layouts.count == 0  # the log's scrollbar moved; the screen was not re-arranged
 
 
 async def test_w_wraps_long_lines_and_search_and_following_keep_working(tmp_path: Path) -> None:

@@ -106,18 +106,12 @@ def _print_table(runs: Any) -> None:
         )
 
 
-class _LocalMinutes(dict[int, str]):
-    """Minute since the epoch → its local ``2024-05-01 12:00``, made once per minute."""
-
-    def __missing__(self, minute: int) -> str:
-        text = time.strftime("%Y-%m-%d %H:%M", time.localtime(minute * 60))
-        self[minute] = text
-        return text
-
-
 def _local_times(starts: list[float]) -> list[str]:
     """Start times as local minutes: runs of a sweep started in the same minute share one."""
-    return list(map(_LocalMinutes().__getitem__, [int(ts // 60) for ts in starts]))
+    from runtui.services.export import MinuteTexts
+
+    minutes = MinuteTexts("%Y-%m-%d %H:%M", time.localtime)
+    return list(map(minutes.__getitem__, [int(ts // 60) for ts in starts]))
 
 
 def _duration(seconds: float) -> str:

@@ -62,7 +62,7 @@ def iso_utc(ts: float | None) -> str | None:
 
 def iso_utc_column(times: list[float]) -> list[str]:
     """`iso_utc` of each time, the text of each minute and millisecond made once."""
-    minutes, seconds = _MinuteStamps(), _SecondStamps()
+    minutes, seconds = MinuteTexts(), _SecondStamps()
     stamps = []
     for ms in map(epoch_ms, times):
         minute, within = divmod(ms, 60_000)
@@ -147,11 +147,20 @@ def _metric_series(
     return pairs(), total
 
 
-class _MinuteStamps(dict[int, str]):
-    """Minute since the epoch → ``2024-05-01T12:00:``, made the first time it is asked for."""
+class MinuteTexts(dict[int, str]):
+    """Minute since the epoch → its text in ``fmt``, made the first time it is asked for.
+
+    ``zone`` is `time.gmtime` (UTC, the default) or `time.localtime`.
+    """
+
+    def __init__(
+        self, fmt: str = "%Y-%m-%dT%H:%M:", zone: Callable[[float], time.struct_time] = time.gmtime
+    ) -> None:
+        super().__init__()
+        self.fmt, self.zone = fmt, zone
 
     def __missing__(self, minute: int) -> str:
-        text = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
+        text = time.strftime(self.fmt, self.zone(minute * 60))
         self[minute] = text
         return text
 
@@ -175,7 +184,7 @@ def _stamped_cells(
     `iso_utc` writes it; the run and metric come with each chunk.
     """
     pairs, total = _metric_series(store, filter, experiment)
-    minutes, seconds = _MinuteStamps(), _SecondStamps()
+    minutes, seconds = MinuteTexts(), _SecondStamps()
 
     def chunks() -> Iterator[tuple[sql.RunRow, sql.Series, list[Any]]]:
         for run, series in pairs:
