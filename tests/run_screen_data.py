@@ -11,7 +11,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
+
 from runtui.store import connection, location, writer
+from runtui.tui.screens.run import RunScreen
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 NOW = T0 + 7200.0
@@ -86,3 +89,14 @@ TRACEBACK = """Traceback (most recent call last):
   File "train.py", line 33, in main
     step(batch)
 ValueError: loss exploded: nan at step 49"""
+
+
+class RunApp(App[None]):
+    """A bare app whose only job is to push the run screen (at `NOW`), as the main screen does."""
+
+    def __init__(self, store: Path, uuid: str) -> None:
+        super().__init__()
+        self.store, self.uuid = store, uuid
+
+    def on_mount(self) -> None:
+        self.push_screen(RunScreen(self.store, self.uuid, clock=lambda: NOW))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from rich.text import Text
-from run_screen_data import HOSTILE, NOW, TRACEBACK, acc_curve, add_run, loss_curve
+from run_screen_data import HOSTILE, TRACEBACK, RunApp, acc_curve, add_run, loss_curve
 from textual.app import App
 from textual.widgets import DataTable, Static, TabbedContent, TextArea, Tree
 from textual.widgets._footer import FooterKey
@@ -27,17 +27,6 @@ from runtui.tui.widgets.metrics_view import MetricsView
 RUN = "11111111-2222-4333-8444-555555555555"
 FAILED = "99999999-8888-4777-8666-555555555555"
 SIZE = (120, 36)
-
-
-class RunApp(App[None]):
-    """A bare app whose only job is to push the run screen, as the main screen does."""
-
-    def __init__(self, store: Path, uuid: str) -> None:
-        super().__init__()
-        self.store, self.uuid = store, uuid
-
-    def on_mount(self) -> None:
-        self.push_screen(RunScreen(self.store, self.uuid, clock=lambda: NOW))
 
 
 @pytest.fixture(autouse=True)

@@ -11,22 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from run_screen_data import HOSTILE, NOW, TRACEBACK, acc_curve, add_run, loss_curve
-from textual.app import App
-
-from runtui.tui.screens.run import RunScreen
+from run_screen_data import HOSTILE, TRACEBACK, RunApp, acc_curve, add_run, loss_curve
 
 RUN = "11111111-2222-4333-8444-555555555555"
 SIZE = (120, 34)
-
-
-class RunApp(App[None]):
-    def __init__(self, store: Path, uuid: str) -> None:
-        super().__init__()
-        self.store, self.uuid = store, uuid
-
-    def on_mount(self) -> None:
-        self.push_screen(RunScreen(self.store, self.uuid, clock=lambda: NOW))
 
 
 @pytest.fixture(autouse=True)
