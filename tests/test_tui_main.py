@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from textual import events
 from textual.widgets import Input
-from tui_helpers import LayoutCounter
+from tui_helpers import LayoutCounter, until
 from tui_main_data import NOW, SPECS, build_store
 
 from runtui.store import location
@@ -404,7 +404,7 @@ async def test_keys_typed_right_after_slash_go_to_the_filter(store: Path) -> Non
         await pilot.pause()
         for key, char in [("slash", "/"), *((c, c) for c in "status=failed"), ("enter", "\r")]:
             app.post_message(events.Key(key, char))  # all queued before "/" runs
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "filter status=failed" in status_line(app), timeout=3.0)
         assert isinstance(app.screen, MainScreen)
         assert sorted(visible_names(app)) == ["resnet-diverged"]
         assert "filter status=failed" in status_line(app)
