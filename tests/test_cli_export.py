@@ -254,7 +254,7 @@ def test_runs_with_more_keys_than_one_query_joins(store_dir: Path):
 
 
 def test_a_column_of_times_reads_as_each_time_alone():
-    from runtui.services.export import iso_utc, iso_utc_column
+    from runtui.services.timetext import iso_utc, iso_utc_column
 
     times = [T0, T0 + 0.0004999, T0 + 0.0005, 1_700_006_399.9996, 59.9999, 0.0]
     times += [T0 + n * 37.123456 for n in range(3000)]  # many seconds and minutes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 from pathlib import Path
 
@@ -16,10 +18,10 @@ from runtui.cli.common import (
 )
 from runtui.cli.output import (
     DATA_FORMATS,
-    NAN_TOKEN,
+    NONFINITE_TEXT,
     choice_option,
-    csv_lead,
     format_option,
+    metric_line,
     open_output,
     progress_bar,
     store_errors,
@@ -55,6 +57,14 @@ from runtui.cli.output import (
     help="In CSV, prefix ' to text cells starting with = + - @ tab or CR, which a "
     "spreadsheet would run as formulas.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Processes turning metric points into lines (default: one per CPU, at most "
+    "8, for exports of 300,000 points or more; 1: no extra process).",
+)
 @store_option
 @handle_errors
 @store_errors
@@ -65,6 +75,7 @@ def export_command(
     fmt: str,
     output: str | None,
     escape_formulas: bool,
+    jobs: int | None,
 ) -> None:
     """Export runs (one row per run: id, uuid, name, experiment, status,
     started_at, ended_at, duration_s, then params.<k>, tags.<k> and metrics.<k>,
@@ -78,26 +89,29 @@ def export_command(
       runtui export --what metrics --experiment finetune -o points.csv
       runtui export --filter 'status=completed' --format jsonl | jq .name
     """
-    from runtui.services.export import metrics_table, metrics_text, runs_table
+    from runtui.services.export import metrics_lines, runs_table
     from runtui.store.export import read_snapshot
 
     if output not in (None, "-") and _is_store_database(Path(output)):
         fail(f"refusing to write over the store's own database ({output}); choose another file")
     escape = escape_formulas and fmt == "csv"
-    with open_store_for_cli() as store, read_snapshot(store.conn):
+    with (
+        open_store_for_cli() as store,
+        read_snapshot(store.conn),
+        contextlib.ExitStack() as workers,
+    ):
         if what == "runs":
             table = runs_table(store, query, experiment)
-        elif fmt == "csv":
-            table = metrics_text(
+        else:
+            lines = metrics_lines(
                 store,
                 query,
                 experiment,
-                lead=lambda run, key: csv_lead(run, key, escape),
-                sep=",",
-                nan=NAN_TOKEN[fmt],
+                line_of=functools.partial(metric_line, fmt, escape_formulas=escape),
+                nonfinite=NONFINITE_TEXT[fmt],
+                jobs=jobs,
             )
-        else:
-            table = metrics_table(store, query, experiment, nan=NAN_TOKEN[fmt])
+            table = workers.enter_context(lines)
         with open_output(output) as out:
             if wants_progress(table.total, out):
                 with progress_bar(table.total, f"exporting {what}") as advance:

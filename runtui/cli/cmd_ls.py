@@ -108,7 +108,7 @@ def _print_table(runs: Any) -> None:
 
 def _local_times(starts: list[float]) -> list[str]:
     """Start times as local minutes: runs of a sweep started in the same minute share one."""
-    from runtui.services.export import MinuteTexts
+    from runtui.services.timetext import MinuteTexts
 
     minutes = MinuteTexts("%Y-%m-%d %H:%M", time.localtime)
     return list(map(minutes.__getitem__, [int(ts // 60) for ts in starts]))

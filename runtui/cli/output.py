@@ -52,7 +52,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 JSON_NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-NAN_TOKEN = {"csv": "nan", "markdown": "nan", "json": "NaN", "jsonl": "NaN"}
+# how each format writes a metric value that is NaN, +inf or -inf (as `json_safe` does)
+NONFINITE_TEXT = {
+    "csv": ("nan", "inf", "-inf"),
+    "markdown": ("nan", "inf", "-inf"),
+    **dict.fromkeys(("json", "jsonl"), tuple(f'"{t}"' for t in JSON_NONFINITE.values())),
+}
 PROGRESS_MIN_ROWS = 1_000_000  # about a second of CSV export
 _BUFFER = 1 << 20
 
@@ -189,20 +194,30 @@ def _csv(table: Table, out: IO[str], escape: bool) -> Iterator[int]:
     for chunk in table.chunks:
         writer.writerows(_csv_rows(chunk, escape))
         yield len(chunk)
-    if table.text is not None:
-        for count, text in table.text:
-            out.write(text)
-            yield count
+    yield from _text(table, out)
 
 
-def csv_lead(run: str, key: str, escape_formulas: bool) -> str:
-    """The first two cells of a metrics CSV line and the comma after them, quoted as
-    ``csv.writer`` quotes (for `metrics_text`)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(
-        [run, neutralise(key) if escape_formulas else key]
-    )
-    return buffer.getvalue() + ","
+def metric_line(fmt: str, run: str, key: str, *, escape_formulas: bool) -> str:
+    """The line of a metric point in ``fmt``, a ``%`` format with four ``%s``: step,
+    the timestamp's minute and second texts, and the value (finite, or already
+    one of `NONFINITE_TEXT`). The run and key are written as the format's
+    writer would write them (for `runtui.services.export.metrics_lines`).
+    """
+    if fmt == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow(
+            [run, neutralise(key) if escape_formulas else key]
+        )
+        head, tail = buffer.getvalue().replace("%", "%%") + ",", "%s,%s%s,%s\n"
+    elif fmt == "markdown":
+        head = f"| {markdown_cell(run)} | {markdown_cell(key)} | ".replace("%", "%%")
+        tail = "%s | %s%s | %s |\n"
+    else:
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        cells = f'{{"run": {encode(run)}, "key": {encode(key)}, "step": '.replace("%", "%%")
+        head = (",\n" if fmt == "json" else "") + cells  # json: each line after a comma
+        tail = '%s, "timestamp": "%s%s", "value": %s}' + ("" if fmt == "json" else "\n")
+    return head + tail
 
 
 _AS_IS = frozenset({int, float, type(None)})  # cells every format writes as they are
@@ -271,6 +286,14 @@ def _jsonl(table: Table, out: IO[str], _escape: bool) -> Iterator[int]:
             out.write("\n".join(lines))
             out.write("\n")
         yield len(lines)
+    yield from _text(table, out)
+
+
+def _text(table: Table, out: IO[str]) -> Iterator[int]:
+    """The body already rendered as text pieces, if the table has them."""
+    for count, text in table.text or ():
+        out.write(text)
+        yield count
 
 
 def _json(table: Table, out: IO[str], _escape: bool) -> Iterator[int]:
@@ -282,6 +305,11 @@ def _json(table: Table, out: IO[str], _escape: bool) -> Iterator[int]:
             out.write(",\n".join(lines))
             first = False
         yield len(lines)
+    for count, text in table.text or ():  # lines each after ",\n" (see `metric_line`)
+        if text:
+            out.write(text[1:] if first else text)
+            first = False
+        yield count
     out.write("]\n" if first else "\n]\n")
 
 
@@ -295,6 +323,7 @@ def _markdown(table: Table, out: IO[str], _escape: bool) -> Iterator[int]:
     for chunk in table.chunks:
         out.write("".join("| " + " | ".join(map(markdown_cell, row)) + " |\n" for row in chunk))
         yield len(chunk)
+    yield from _text(table, out)
 
 
 _WRITERS = {"csv": _csv, "json": _json, "jsonl": _jsonl, "markdown": _markdown}

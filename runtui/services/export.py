@@ -7,20 +7,23 @@ file without ever holding more than one chunk. Cell values are plain Python:
 as recorded. How each format writes them (and neutralises spreadsheet
 formulas) is the writer's business (`runtui.cli.output`); the one exception
 is the metrics export, ten million rows that must go out at a million a
-second: there a NaN is replaced before the points leave SQLite, timestamps
-are made once per distinct minute and millisecond (`metrics_table`), and
-for CSV each chunk of lines is one string formatting (`metrics_text`).
+second: there the writer hands over a line format per metric, non-finite
+values are replaced by their text before the points leave SQLite,
+timestamps are made once per distinct minute and millisecond, and the lines
+are made by several processes at once (`metrics_lines`, and
+`runtui.services.metrics_text` for how).
 """
 
 from __future__ import annotations
 
-import math
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+from runtui.services import metrics_text
+from runtui.services.timetext import iso_utc, iso_utc_column
 from runtui.store import export as sql
 
 if TYPE_CHECKING:
@@ -45,29 +48,6 @@ class Table:
     chunks: Iterator[list[tuple[Any, ...]]]
     total: int
     text: Iterator[tuple[int, str]] | None = None
-
-
-def epoch_ms(ts: float) -> int:
-    """Unix seconds → milliseconds since the epoch, rounded to the nearest."""
-    return math.floor(ts * 1000 + 0.5)
-
-
-def iso_utc(ts: float | None) -> str | None:
-    """``2024-05-01T12:00:00.123Z``: rounded to the millisecond, like the metrics export."""
-    if ts is None:
-        return None
-    seconds, ms = divmod(epoch_ms(ts), 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
-
-
-def iso_utc_column(times: list[float]) -> list[str]:
-    """`iso_utc` of each time, the text of each minute and millisecond made once."""
-    minutes, seconds = MinuteTexts(), _SecondStamps()
-    stamps = []
-    for ms in map(epoch_ms, times):
-        minute, within = divmod(ms, 60_000)
-        stamps.append(minutes[minute] + seconds[within])
-    return stamps
 
 
 def short_id(uuid: str) -> str:
@@ -131,123 +111,30 @@ def runs_table(store: Store, filter: str | None, experiment: str | None) -> Tabl
     return Table(columns, iter([rows]), len(rows))
 
 
-def _metric_series(
-    store: Store, filter: str | None, experiment: str | None
-) -> tuple[Iterator[tuple[sql.RunRow, sql.Series]], int]:
-    """Every (run, metric) of the selection, runs oldest first, metrics by name; point count."""
-    selection = sql.select_runs(store, filter, experiment)
-    runs = sql.run_rows(store.conn, selection, newest_first=False)
-    total = sql.point_count(store.conn, selection)
-
-    def pairs() -> Iterator[tuple[sql.RunRow, sql.Series]]:
-        for run in runs:
-            for series in sql.series_of_run(store.conn, run.row_id):
-                yield run, series
-
-    return pairs(), total
-
-
-class MinuteTexts(dict[int, str]):
-    """Minute since the epoch → its text in ``fmt``, made the first time it is asked for.
-
-    ``zone`` is `time.gmtime` (UTC, the default) or `time.localtime`.
-    """
-
-    def __init__(
-        self, fmt: str = "%Y-%m-%dT%H:%M:", zone: Callable[[float], time.struct_time] = time.gmtime
-    ) -> None:
-        super().__init__()
-        self.fmt, self.zone = fmt, zone
-
-    def __missing__(self, minute: int) -> str:
-        text = time.strftime(self.fmt, self.zone(minute * 60))
-        self[minute] = text
-        return text
-
-
-class _SecondStamps(dict[int, str]):
-    """Millisecond within a minute → ``05.123Z`` (at most 60,000 of them)."""
-
-    def __missing__(self, ms: int) -> str:
-        second, milli = divmod(ms, 1000)
-        text = f"{second:02d}.{milli:03d}Z"
-        self[ms] = text
-        return text
-
-
-def _stamped_cells(
-    store: Store, filter: str | None, experiment: str | None, nan: Any
-) -> tuple[Iterator[tuple[sql.RunRow, sql.Series, list[Any]]], int]:
-    """Each chunk of points of the selection as flat cells: step, minute text, second text, value.
-
-    The two texts joined are the point's ISO 8601 UTC timestamp, as
-    `iso_utc` writes it; the run and metric come with each chunk.
-    """
-    pairs, total = _metric_series(store, filter, experiment)
-    minutes, seconds = MinuteTexts(), _SecondStamps()
-
-    def chunks() -> Iterator[tuple[sql.RunRow, sql.Series, list[Any]]]:
-        for run, series in pairs:
-            started_ms = epoch_ms(run.started_at)
-            cursor = sql.metric_point_cells(store.conn, series, started_ms=started_ms, nan=nan)
-            while chunk := cursor.fetchmany(CHUNK_ROWS):
-                cells = list(chain.from_iterable(chunk))
-                cells[1::4] = map(minutes.__getitem__, cells[1::4])
-                cells[2::4] = map(seconds.__getitem__, cells[2::4])
-                yield run, series, cells
-
-    return chunks(), total
-
-
-def metrics_table(store: Store, filter: str | None, experiment: str | None, *, nan: Any) -> Table:
-    """``export --what metrics``: one row per point, runs oldest first, metrics by name.
-
-    ``nan`` is written for a NaN value (replaced before the points leave SQLite).
-    """
-    cells, total = _stamped_cells(store, filter, experiment, nan)
-
-    def chunks() -> Iterator[list[tuple[Any, ...]]]:
-        for run, series, flat in cells:
-            run_label, key = short_id(run.uuid), series.name
-            yield [
-                (run_label, key, step, minute + second, value)
-                for step, minute, second, value in zip(*[iter(flat)] * 4, strict=True)
-            ]
-
-    return Table(list(METRIC_COLUMNS), chunks(), total)
-
-
-def metrics_text(
+@contextlib.contextmanager
+def metrics_lines(
     store: Store,
     filter: str | None,
     experiment: str | None,
     *,
-    lead: Callable[[str, str], str],
-    sep: str,
-    nan: str,
-) -> Table:
-    """The metrics export as delimited text lines: ``lead(run, key)``, step, timestamp, value.
+    line_of: Callable[[str, str], str],
+    nonfinite: tuple[str, str, str],
+    jobs: int | None = None,
+) -> Iterator[Table]:
+    """``export --what metrics``: one line per point, runs oldest first, metrics by name.
 
-    ``lead`` renders the run and metric cells (quoted and escaped as the
-    format needs) followed by ``sep``. The fast path for CSV: each chunk of
-    lines is one ``%`` formatting of a line format holding the lead, with
-    no Python bytecode per point (``%s`` of a float is its shortest exact
-    form, as ``csv.writer`` writes it): same bytes, about 2x faster than
-    five cells per point through ``csv.writer``.
+    ``line_of(run, key)`` is the line format of a metric's points (a ``%``
+    format with four ``%s``: step, the two halves of the timestamp, value);
+    ``nonfinite`` the texts written for a NaN, +inf and -inf value. The lines
+    are made by ``jobs`` processes (default: one per CPU for a big export;
+    see `runtui.services.metrics_text`), which stop when the block is left.
     """
-    cells, total = _stamped_cells(store, filter, experiment, nan)
-    cell = "%s" + sep.replace("%", "%%")
-
-    def pieces() -> Iterator[tuple[int, str]]:
-        line, line_of = "", None
-        for run, series, flat in cells:
-            if line_of is not series:
-                head = lead(short_id(run.uuid), series.name).replace("%", "%%")
-                line, line_of = f"{head}{cell}%s{cell}%s\n", series  # only these %s format
-            count = len(flat) // 4
-            yield count, line * count % tuple(flat)
-
-    return Table(list(METRIC_COLUMNS), iter(()), total, text=pieces())
+    tasks = metrics_text.plan(store.conn, sql.select_runs(store, filter, experiment), line_of)
+    total = sum(task.points for task in tasks)
+    workers = metrics_text.worker_count(total, jobs)
+    with metrics_text.worker_pool(store.path, workers) as pool:
+        text = metrics_text.texts(store.conn, tasks, nonfinite, pool, workers)
+        yield Table(list(METRIC_COLUMNS), iter(()), total, text=text)
 
 
 @dataclass

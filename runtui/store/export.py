@@ -7,10 +7,10 @@ queries in all, whatever the number of runs: the runs with their params,
 tags and metric last values pivoted by SQLite (`run_columns`).
 
 Metric points are never collected: `metric_point_cells` returns a cursor
-over one metric of one run in step order (a range of the ``metrics``
-primary key, no sort), a NaN (stored as NULL) already replaced by the
-caller's token. The run and metric cells are the same on every line of a
-metric, so they are left to the caller too.
+over a step range of one metric of one run in step order (a range of the
+``metrics`` primary key, no sort), NaN (stored as NULL) and infinities
+already replaced by the caller's texts. The run and metric cells are the
+same on every line of a metric, so they are left to the caller too.
 """
 
 from __future__ import annotations
@@ -91,10 +91,6 @@ def select_runs(store: Store, filter: str | None, experiment: str | None) -> Sel
 
 
 _RUN_FIELDS = "r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at"
-
-
-def run_rows(conn: sqlite3.Connection, selection: Selection, *, newest_first: bool) -> list[RunRow]:
-    return run_columns(conn, selection, newest_first=newest_first).runs
 
 
 @dataclass
@@ -246,49 +242,77 @@ def varying_param_keys(conn: sqlite3.Connection, selection: Selection, runs: int
     return [row[0] for row in conn.execute(sql, (*run_args, runs))]
 
 
-@dataclass(frozen=True)
-class Series:
-    """One metric of one run: where its points are and how many there are."""
+class SeriesRow(NamedTuple):
+    """One metric of one run, as the export reads it: where its points are, how many."""
 
     run_id: int
+    uuid: str
+    started_at: float
+    live: bool  # the run was running when read
     key_id: int
     name: str
     count: int
+    first_step: int
+    last_step: int
 
 
-def series_of_run(conn: sqlite3.Connection, run_id: int) -> list[Series]:
-    rows = conn.execute(
-        "SELECT s.run_id, s.key_id, k.name, s.count FROM metric_summary s "
-        "JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.name",
-        (run_id,),
-    ).fetchall()
-    return [Series(*row) for row in rows]
+def metric_series(conn: sqlite3.Connection, selection: Selection) -> list[SeriesRow]:
+    """Every metric of the selected runs, runs oldest first, each run's metrics by name.
+
+    From the summaries: one query whatever the number of runs, no scan of points.
+    """
+    return [
+        SeriesRow._make(row)
+        for row in conn.execute(
+            "SELECT r.id, r.uuid, r.started_at, r.status = 'running', s.key_id, k.name, "
+            "s.count, s.first_step, s.last_step FROM runs r "
+            "JOIN experiments e ON e.id = r.experiment_id "
+            "JOIN metric_summary s ON s.run_id = r.id JOIN metric_keys k ON k.id = s.key_id "
+            f"WHERE {selection.where} ORDER BY r.started_at, r.id, k.name",
+            selection.args,
+        )
+    ]
 
 
-def point_count(conn: sqlite3.Connection, selection: Selection) -> int:
-    """How many points the selected runs hold (from the summaries: no scan of points)."""
-    of_runs, run_args = selection.of_runs("run_id")
-    sql = f"SELECT coalesce(sum(count), 0) FROM metric_summary WHERE 1{of_runs}"
-    return conn.execute(sql, run_args).fetchone()[0]
+def points_between(
+    conn: sqlite3.Connection, run_id: int, key_id: int, first: int, last: int
+) -> int:
+    """How many points a metric holds from step ``first`` to ``last`` (a range of the key)."""
+    sql = "SELECT count(*) FROM metrics WHERE run_id = ? AND key_id = ? AND step BETWEEN ? AND ?"
+    return conn.execute(sql, (run_id, key_id, first, last)).fetchone()[0]
 
 
 _CELLS = (
-    "SELECT step, (:base + t) / 60000, (:base + t) % 60000, coalesce(value, :nan) "
-    "FROM metrics WHERE run_id = :run AND key_id = :key ORDER BY step"
+    "SELECT step, (:base + t) / 60000, (:base + t) % 60000, "
+    "CASE WHEN value IS NULL THEN :nan WHEN value > 1.7976931348623157e308 THEN :inf "
+    "WHEN value < -1.7976931348623157e308 THEN :ninf ELSE value END "
+    "FROM metrics WHERE run_id = :run AND key_id = :key AND step BETWEEN :first AND :last "
+    "ORDER BY step"
 )
 
 
 def metric_point_cells(
-    conn: sqlite3.Connection, series: Series, *, started_ms: int, nan: Any
-) -> Iterator[tuple[int, int, int, Any]]:
-    """A cursor over ``(step, minute, ms within the minute, value)`` in step order.
+    conn: sqlite3.Connection,
+    run_id: int,
+    key_id: int,
+    steps: tuple[int, int],
+    *,
+    started_ms: int,
+    nonfinite: tuple[str, str, str],
+) -> Iterator[tuple[int, int, int, float | str]]:
+    """A cursor over ``(step, minute, ms within the minute, value)`` of the points
+    from step ``steps[0]`` to ``steps[1]``, in step order.
 
     The time of a point is ``started_ms + t`` (ms since the epoch), split
     by SQLite's integer arithmetic into the minute and the millisecond
     within it: the caller turns each into text through a table made once
     per distinct value, far cheaper than ``strftime`` on every point.
-    ``nan`` replaces a NaN (stored as NULL); ±inf come back as floats.
+    A NaN (stored as NULL), +inf and -inf come as the texts in ``nonfinite``.
     """
+    first, last = steps
+    nan, inf, ninf = nonfinite
     return conn.execute(
-        _CELLS, {"base": started_ms, "nan": nan, "run": series.run_id, "key": series.key_id}
-    )
+        _CELLS,
+        {"base": started_ms, "nan": nan, "inf": inf, "ninf": ninf, "run": run_id,
+         "key": key_id, "first": first, "last": last},
+    )  # fmt: skip

@@ -1,0 +1,64 @@
+"""Times as text: ISO 8601 UTC to the millisecond, made once per distinct minute.
+
+Exports write millions of timestamps; ``strftime`` on each costs microseconds,
+so a time is split into its minute (text made once per distinct minute,
+`MinuteTexts`) and its millisecond within the minute (at most 60,000 texts,
+`SecondTexts`), and the two texts are joined.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+
+def epoch_ms(ts: float) -> int:
+    """Unix seconds → milliseconds since the epoch, rounded to the nearest."""
+    return math.floor(ts * 1000 + 0.5)
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """``2024-05-01T12:00:00.123Z``: rounded to the millisecond, like the metrics export."""
+    if ts is None:
+        return None
+    seconds, ms = divmod(epoch_ms(ts), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
+
+
+def iso_utc_column(times: list[float]) -> list[str]:
+    """`iso_utc` of each time, the text of each minute and millisecond made once."""
+    minutes, seconds = MinuteTexts(), SecondTexts()
+    stamps = []
+    for ms in map(epoch_ms, times):
+        minute, within = divmod(ms, 60_000)
+        stamps.append(minutes[minute] + seconds[within])
+    return stamps
+
+
+class MinuteTexts(dict[int, str]):
+    """Minute since the epoch → its text in ``fmt``, made the first time it is asked for.
+
+    ``zone`` is `time.gmtime` (UTC, the default) or `time.localtime`.
+    """
+
+    def __init__(
+        self, fmt: str = "%Y-%m-%dT%H:%M:", zone: Callable[[float], time.struct_time] = time.gmtime
+    ) -> None:
+        super().__init__()
+        self.fmt, self.zone = fmt, zone
+
+    def __missing__(self, minute: int) -> str:
+        text = time.strftime(self.fmt, self.zone(minute * 60))
+        self[minute] = text
+        return text
+
+
+class SecondTexts(dict[int, str]):
+    """Millisecond within a minute → ``05.123Z`` (at most 60,000 of them)."""
+
+    def __missing__(self, ms: int) -> str:
+        second, milli = divmod(ms, 1000)
+        text = f"{second:02d}.{milli:03d}Z"
+        self[ms] = text
+        return text
