@@ -253,9 +253,41 @@ def test_runs_with_more_keys_than_one_query_joins(store_dir: Path):
         assert [row[f"metrics.m{k}"] for k in range(5)] == [float(n * 10 + k) for k in range(5)]
 
 
-def test_a_column_of_times_reads_as_each_time_alone():
-    from runtui.services.timetext import iso_utc, iso_utc_column
+EDGE_TIMES = [T0, T0 + 0.0004999, T0 + 0.0005, 1_700_006_399.9996, 59.9999, 0.0]
+MANY_TIMES = [T0 + n * 37.123456 for n in range(3000)]  # many seconds, minutes, days
 
-    times = [T0, T0 + 0.0004999, T0 + 0.0005, 1_700_006_399.9996, 59.9999, 0.0]
-    times += [T0 + n * 37.123456 for n in range(3000)]  # many seconds and minutes
-    assert iso_utc_column(times) == [iso_utc(t) for t in times]
+
+def _time_texts(name: str, times: list[float | None]) -> list[str | None]:
+    """The text SQLite makes of each time as ``runs.started_at``/``ended_at``."""
+    import sqlite3
+
+    from runtui.store.export import TIME_TEXTS
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE runs (started_at REAL, ended_at REAL)")
+    conn.executemany("INSERT INTO runs VALUES (?, ?)", [(t, t) for t in times])
+    return [row[0] for row in conn.execute(f"SELECT {TIME_TEXTS[name]} FROM runs r")]
+
+
+def test_times_made_by_sqlite_read_as_iso_utc_makes_them():
+    from runtui.services.timetext import iso_utc
+
+    times = [*EDGE_TIMES, *MANY_TIMES, None]
+    for name in ("started_iso", "ended_iso"):
+        assert _time_texts(name, times) == [iso_utc(t) for t in times]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Australia/Adelaide", "America/St_Johns"])
+def test_local_start_times_are_the_local_minute(zone: str, monkeypatch: pytest.MonkeyPatch):
+    # Half-hour offsets and summer time: the minute shown must be the local one.
+    import time
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        times = [*EDGE_TIMES, *MANY_TIMES, 1_711_814_400.0 + 60 * 30]  # hours around DST
+        expected = [time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) for t in times]
+        assert _time_texts("started_local", times) == expected
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import click
@@ -49,7 +48,7 @@ def ls_command(experiment: str | None, query: str | None, fmt: str) -> None:
     from runtui.services.export import Table, listing
 
     with open_store_for_cli() as store:
-        runs = listing(store, query, experiment)
+        runs = listing(store, query, experiment, local_times=fmt == "table")
     if fmt != "table":
         rows = runs.rows()
         with open_output(None) as out:
@@ -74,7 +73,7 @@ def _print_table(runs: Any) -> None:
         *text_column([f"params.{k}" if k in clash else k for k in params]),
         *text_column([f"metrics.{k}" if k in clash else k for k in metrics]),
     ]  # fmt: skip
-    raw = runs.column_values(started=_local_times)
+    raw = runs.column_values()
     first_metric = 6 + len(params)
     columns = [
         *map(text_column, raw[:5]),
@@ -104,14 +103,6 @@ def _print_table(runs: Any) -> None:
             "terminal or use --format csv)",
             err=True,
         )
-
-
-def _local_times(starts: list[float]) -> list[str]:
-    """Start times as local minutes: runs of a sweep started in the same minute share one."""
-    from runtui.services.timetext import MinuteTexts
-
-    minutes = MinuteTexts("%Y-%m-%d %H:%M", time.localtime)
-    return list(map(minutes.__getitem__, [int(ts // 60) for ts in starts]))
 
 
 def _duration(seconds: float) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runtui.services import metrics_text
-from runtui.services.timetext import iso_utc, iso_utc_column
+from runtui.services.timetext import iso_utc
 from runtui.store import export as sql
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ def runs_table(store: Store, filter: str | None, experiment: str | None) -> Tabl
             metrics={
                 name: key_id for name, (key_id, _) in sql.metric_keys(conn, selection).items()
             },
+            times=("started_iso", "ended_iso"),
         )
     runs, now = _settled(store, data.runs), time.time()
     columns = [
@@ -100,8 +101,8 @@ def runs_table(store: Store, filter: str | None, experiment: str | None) -> Tabl
         [r.name for r in runs],
         [r.experiment for r in runs],
         [r.status for r in runs],
-        iso_utc_column([r.started_at for r in runs]),
-        [iso_utc(r.ended_at) for r in runs],
+        data.times["started_iso"],
+        data.times["ended_iso"],
         [_duration(r.started_at, r.ended_at, now) for r in runs],
         *data.params.values(),
         *data.tags.values(),
@@ -139,9 +140,13 @@ def metrics_lines(
 
 @dataclass
 class Listing:
-    """``runtui ls``: runs newest first, the params that differ between them, a few metrics."""
+    """``runtui ls``: runs newest first, the params that differ between them, a few metrics.
+
+    ``started`` names the text of start times read (see `listing`).
+    """
 
     data: sql.RunColumns
+    started: str
     now: float = field(default_factory=time.time)
 
     @property
@@ -160,30 +165,32 @@ class Listing:
             *(f"metrics.{k}" for k in self.data.lasts),
         ]  # fmt: skip
 
-    def column_values(
-        self, started: Callable[[list[float]], list[Any]] | None = None
-    ) -> list[list[Any]]:
-        """One list per column, in `columns` order; ``started`` formats the column of
-        start times (default ISO 8601 UTC). Built column by column, as 10,000 runs need.
-        """
+    def column_values(self) -> list[list[Any]]:
+        """One list per column, in `columns` order, built column by column, as
+        10,000 runs need."""
         runs, now = self.data.runs, self.now
         return [
             [short_id(r.uuid) for r in runs],
             [r.name for r in runs],
             [r.experiment for r in runs],
             [r.status for r in runs],
-            (started or iso_utc_column)([r.started_at for r in runs]),
+            self.data.times[self.started],
             [_duration(r.started_at, r.ended_at, now) for r in runs],
             *self.data.params.values(),
             *self.data.lasts.values(),
         ]
 
     def rows(self) -> list[tuple[Any, ...]]:
-        """One tuple per run, machine values (start time ISO 8601 UTC, duration in seconds)."""
+        """One tuple per run (duration in seconds)."""
         return list(zip(*self.column_values(), strict=True))
 
 
-def listing(store: Store, filter: str | None, experiment: str | None) -> Listing:
+def listing(
+    store: Store, filter: str | None, experiment: str | None, *, local_times: bool = False
+) -> Listing:
+    """The runs ``runtui ls`` shows; start times in ISO 8601 UTC, or with
+    ``local_times`` as local minutes (``2024-05-01 14:03``: the table's)."""
+    started = "started_local" if local_times else "started_iso"
     selection = sql.select_runs(store, filter, experiment)
     conn = store.conn
     with sql.read_snapshot(conn):
@@ -196,9 +203,10 @@ def listing(store: Store, filter: str | None, experiment: str | None) -> Listing
             newest_first=True,
             params=sql.varying_param_keys(conn, selection, runs),
             metrics={name: metrics[name][0] for name in shown},
+            times=(started,),
         )
     data.runs = _settled(store, data.runs)
-    return Listing(data)
+    return Listing(data, started)
 
 
 def common_metrics(run_counts: dict[str, int], limit: int) -> list[str]:

@@ -26,16 +26,6 @@ def iso_utc(ts: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
 
 
-def iso_utc_column(times: list[float]) -> list[str]:
-    """`iso_utc` of each time, the text of each minute and millisecond made once."""
-    minutes, seconds = MinuteTexts(), SecondTexts()
-    stamps = []
-    for ms in map(epoch_ms, times):
-        minute, within = divmod(ms, 60_000)
-        stamps.append(minutes[minute] + seconds[within])
-    return stamps
-
-
 class MinuteTexts(dict[int, str]):
     """Minute since the epoch → its text in ``fmt``, made the first time it is asked for.
 

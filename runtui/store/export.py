@@ -92,6 +92,22 @@ def select_runs(store: Store, filter: str | None, experiment: str | None) -> Sel
 
 _RUN_FIELDS = "r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at"
 
+# A time (unix seconds) as ISO 8601 UTC, rounded to the millisecond as
+# `runtui.services.timetext.iso_utc` rounds it (same double arithmetic).
+_ISO_UTC = (
+    "strftime('%Y-%m-%dT%H:%M:%S', CAST({0} * 1000 + 0.5 AS INTEGER) / 1000, 'unixepoch')"
+    " || printf('.%03dZ', CAST({0} * 1000 + 0.5 AS INTEGER) % 1000)"
+)
+# Texts of a run's times that SQLite makes in C, a microsecond each, where a
+# Python call per run costs several: name -> SQL expression.
+TIME_TEXTS = {
+    "started_iso": _ISO_UTC.format("r.started_at"),
+    "ended_iso": _ISO_UTC.format("r.ended_at"),
+    "started_local": (
+        "strftime('%Y-%m-%d %H:%M', CAST(r.started_at AS INTEGER), 'unixepoch', 'localtime')"
+    ),  # the minute it is in: whole seconds, as strftime would round 59.9996 up
+}
+
 
 @dataclass
 class RunColumns:
@@ -99,10 +115,12 @@ class RunColumns:
 
     ``params[k][i]`` is run ``i``'s param ``k`` decoded, ``tags[k][i]`` its
     tag, ``lasts[k][i]`` the last value of its metric ``k`` (NaN for NaN);
-    None where the run has no such key.
+    None where the run has no such key. ``times[name][i]`` is one of its
+    `TIME_TEXTS` (None for a time not recorded).
     """
 
     runs: list[RunRow]
+    times: dict[str, list[str | None]] = field(default_factory=dict)
     params: dict[str, list[Any]] = field(default_factory=dict)
     tags: dict[str, list[str | None]] = field(default_factory=dict)
     lasts: dict[str, list[float | None]] = field(default_factory=dict)
@@ -127,8 +145,10 @@ def run_columns(
     params: Sequence[str] = (),
     tags: Sequence[str] = (),
     metrics: Mapping[str, int] | None = None,
+    times: Sequence[str] = (),
 ) -> RunColumns:
-    """The selected runs with the given params, tags and metrics (name → key id).
+    """The selected runs with the given params, tags and metrics (name → key id),
+    and the given `TIME_TEXTS`.
 
     Each key is a ``LEFT JOIN`` on its table's primary key, so SQLite hands
     the runs over already pivoted, one cell per key: no dictionary per run
@@ -147,7 +167,7 @@ def run_columns(
     out = RunColumns([])
     with read_snapshot(conn):
         for number, batch in enumerate(batches):
-            fields = [_RUN_FIELDS] if number == 0 else []
+            fields = [_RUN_FIELDS, *(TIME_TEXTS[name] for name in times)] if number == 0 else []
             joins, args, width = [], [], 0
             for n, (kind, _, key) in enumerate(batch):
                 table, key_column, cells = _LOOKUP_TABLES[kind]
@@ -163,11 +183,13 @@ def run_columns(
                 f"WHERE {selection.where} ORDER BY r.started_at {order}, r.id {order}",
                 (*args, *selection.args),
             ).fetchall()
-            columns = list(zip(*rows, strict=True)) or [()] * (len(RunRow._fields) + width)
+            lead = len(RunRow._fields) + len(times) if number == 0 else 0
+            columns = list(zip(*rows, strict=True)) or [()] * (lead + width)
             if number == 0:
                 out.runs = [RunRow._make(row[: len(RunRow._fields)]) for row in rows]
-                columns = columns[len(RunRow._fields) :]
-            cells_of = iter(columns)
+                for name, column in zip(times, columns[len(RunRow._fields) : lead], strict=True):
+                    out.times[name] = list(column)
+            cells_of = iter(columns[lead:])
             for kind, name, _ in batch:
                 if kind == "params":
                     out.params[name] = _decoded(next(cells_of), next(cells_of))
