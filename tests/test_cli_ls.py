@@ -7,6 +7,7 @@ import io
 import json
 import math
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,25 @@ def test_escape_sequences_in_param_and_metric_names_never_reach_the_terminal(sto
     assert "\x1b" not in result.stdout and "pwned" not in result.stdout
     header = result.stdout.splitlines()[0].split()
     assert "lr" in header and "loss" in header
+
+
+def test_a_read_only_listing_shows_a_dead_running_run_as_crashed(store_dir: Path):
+    # A writable open marks dead runs; a read-only one cannot, and must still say so.
+    add_run(store_dir, "done", started_at=T0)
+    add_run(store_dir, "dead", started_at=T0 + 1, status="running")  # heartbeat long ago
+    add_run(
+        store_dir, "alive", started_at=T0 + 2, status="running",
+        extra={"heartbeat_at": time.time()},
+    )  # fmt: skip
+    from runtui.services.export import listing, runs_table
+    from runtui.store.reader import open_store
+
+    store = open_store(store_dir, readonly=True)
+    shown = listing(store, None, None)
+    assert dict(zip(shown.column_values()[1], shown.column_values()[3], strict=True)) == {
+        "done": "completed", "dead": "crashed", "alive": "running",
+    }  # fmt: skip
+    exported = runs_table(store, None, None)
+    rows = next(exported.chunks)
+    status = exported.columns.index("status")
+    assert [row[status] for row in rows] == ["completed", "crashed", "running"]

@@ -54,14 +54,13 @@ def ls_command(experiment: str | None, query: str | None, fmt: str) -> None:
         with open_output(None) as out:
             write_table(fmt, Table(runs.columns, iter([rows]), len(rows)), out)
         return
-    if not runs.data.runs:
+    if not runs.data.runs.uuid:
         click.echo("no runs" + (" match" if query or experiment else " yet"), err=True)
         return
     _print_table(runs)
 
 
 def _print_table(runs: Any) -> None:
-    import shutil
     import sys
 
     from runtui.cli.output import is_terminal
@@ -82,16 +81,18 @@ def _print_table(runs: Any) -> None:
         *(number_column(values, 4) for values in raw[first_metric:]),
     ]
     numeric = frozenset(
-        i
-        for i in range(6, len(header))
-        if all(type(v) in (int, float) for v in raw[i] if v is not None)
+        i for i in range(6, len(header)) if set(map(type, raw[i])) <= _NUMBERS_OR_NOTHING
     )
-    terminal = is_terminal(sys.stdout)
+    width = None
+    if is_terminal(sys.stdout):
+        import shutil  # only for a terminal: 5 ms of imports
+
+        width = shutil.get_terminal_size().columns
     lines, hidden = render_table(
         header,
         columns,
         color=use_color(sys.stdout),
-        width=shutil.get_terminal_size().columns if terminal else None,
+        width=width,
         right=numeric | {5},
         status_column=3,
     )
@@ -103,6 +104,9 @@ def _print_table(runs: Any) -> None:
             "terminal or use --format csv)",
             err=True,
         )
+
+
+_NUMBERS_OR_NOTHING = frozenset({int, float, type(None)})
 
 
 def _duration(seconds: float) -> str:

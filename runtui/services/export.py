@@ -54,22 +54,28 @@ def short_id(uuid: str) -> str:
     return uuid[:8]
 
 
-def _duration(started: float, ended: float | None, now: float) -> float:
-    return round(max(0.0, (ended if ended is not None else now) - started), 3)
+def _durations(runs: sql.RunFields, now: float) -> list[float]:
+    """Seconds from start to end (to ``now`` while running), to the millisecond."""
+    return [
+        round(max(0.0, (ended if ended is not None else now) - started), 3)
+        for started, ended in zip(runs.started_at, runs.ended_at, strict=True)
+    ]
 
 
-def _settled(store: Store, rows: list[sql.RunRow]) -> list[sql.RunRow]:
-    """The rows with a dead ``running`` run shown as the reader shows it (``crashed``).
+def _settled(store: Store, runs: sql.RunFields) -> sql.RunFields:
+    """The runs with a dead ``running`` run shown as the reader shows it (``crashed``).
 
     Opening a writable store already marked such runs; a read-only one cannot,
     so the few running rows are judged through `Store.run`.
     """
-    if store.writable:
-        return rows
-    return [
-        row._replace(status=store.run(row.uuid).status) if row.status == "running" else row
-        for row in rows
-    ]
+    if store.writable or "running" not in runs.status:
+        return runs
+    return runs._replace(
+        status=[
+            store.run(uuid).status if status == "running" else status
+            for uuid, status in zip(runs.uuid, runs.status, strict=True)
+        ]
+    )
 
 
 def runs_table(store: Store, filter: str | None, experiment: str | None) -> Table:
@@ -96,14 +102,14 @@ def runs_table(store: Store, filter: str | None, experiment: str | None) -> Tabl
         *(f"metrics.{k}" for k in data.lasts),
     ]
     values = [
-        [short_id(r.uuid) for r in runs],
-        [r.uuid for r in runs],
-        [r.name for r in runs],
-        [r.experiment for r in runs],
-        [r.status for r in runs],
+        list(map(short_id, runs.uuid)),
+        runs.uuid,
+        runs.name,
+        runs.experiment,
+        runs.status,
         data.times["started_iso"],
         data.times["ended_iso"],
-        [_duration(r.started_at, r.ended_at, now) for r in runs],
+        _durations(runs, now),
         *data.params.values(),
         *data.tags.values(),
         *data.lasts.values(),
@@ -168,14 +174,14 @@ class Listing:
     def column_values(self) -> list[list[Any]]:
         """One list per column, in `columns` order, built column by column, as
         10,000 runs need."""
-        runs, now = self.data.runs, self.now
+        runs = self.data.runs
         return [
-            [short_id(r.uuid) for r in runs],
-            [r.name for r in runs],
-            [r.experiment for r in runs],
-            [r.status for r in runs],
+            list(map(short_id, runs.uuid)),
+            list(runs.name),
+            list(runs.experiment),
+            list(runs.status),
             self.data.times[self.started],
-            [_duration(r.started_at, r.ended_at, now) for r in runs],
+            _durations(runs, self.now),
             *self.data.params.values(),
             *self.data.lasts.values(),
         ]

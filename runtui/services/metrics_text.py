@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import signal
 import sqlite3
 import sys
 from collections import deque
@@ -206,6 +205,8 @@ _worker: tuple[sqlite3.Connection, Stamps] | None = None
 
 
 def _start_worker(store: Path) -> None:
+    import signal
+
     from runtui.store import connection
 
     global _worker

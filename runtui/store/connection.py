@@ -9,7 +9,6 @@ doing Python work.
 from __future__ import annotations
 
 import os
-import random
 import sqlite3
 import time
 from collections.abc import Callable
@@ -110,6 +109,8 @@ def retry_busy(fn: Callable[[], T], *, attempts: int = 8, first_delay: float = 0
         except sqlite3.OperationalError as exc:
             if not is_busy(exc) or attempt == attempts - 1:
                 raise
+            import random  # here: the module costs 5 ms at every start, and is rarely needed
+
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 1.0)
     raise AssertionError("unreachable")

@@ -49,19 +49,17 @@ class Selection:
         )
 
 
-class RunRow(NamedTuple):
-    """The plain columns of one run, as stored (times are unix seconds).
+class RunFields(NamedTuple):
+    """The plain columns of the runs, as stored (times are unix seconds): one
+    sequence per column, aligned (10,000 runs build no object per run)."""
 
-    A named tuple: listing 10,000 runs builds 10,000 of them.
-    """
-
-    row_id: int
-    uuid: str
-    name: str
-    experiment: str
-    status: str
-    started_at: float
-    ended_at: float | None
+    row_id: Sequence[int]
+    uuid: Sequence[str]
+    name: Sequence[str]
+    experiment: Sequence[str]
+    status: Sequence[str]
+    started_at: Sequence[float]
+    ended_at: Sequence[float | None]
 
 
 @contextlib.contextmanager
@@ -119,7 +117,7 @@ class RunColumns:
     `TIME_TEXTS` (None for a time not recorded).
     """
 
-    runs: list[RunRow]
+    runs: RunFields
     times: dict[str, list[str | None]] = field(default_factory=dict)
     params: dict[str, list[Any]] = field(default_factory=dict)
     tags: dict[str, list[str | None]] = field(default_factory=dict)
@@ -164,7 +162,7 @@ def run_columns(
     size = _LOOKUPS_PER_QUERY
     batches = [lookups[i : i + size] for i in range(0, len(lookups), size)] or [[]]
     order = "DESC" if newest_first else "ASC"
-    out = RunColumns([])
+    out = RunColumns(RunFields(*[()] * len(RunFields._fields)))
     with read_snapshot(conn):
         for number, batch in enumerate(batches):
             fields = [_RUN_FIELDS, *(TIME_TEXTS[name] for name in times)] if number == 0 else []
@@ -183,11 +181,12 @@ def run_columns(
                 f"WHERE {selection.where} ORDER BY r.started_at {order}, r.id {order}",
                 (*args, *selection.args),
             ).fetchall()
-            lead = len(RunRow._fields) + len(times) if number == 0 else 0
+            plain = len(RunFields._fields)
+            lead = plain + len(times) if number == 0 else 0
             columns = list(zip(*rows, strict=True)) or [()] * (lead + width)
             if number == 0:
-                out.runs = [RunRow._make(row[: len(RunRow._fields)]) for row in rows]
-                for name, column in zip(times, columns[len(RunRow._fields) : lead], strict=True):
+                out.runs = RunFields._make(columns[:plain])
+                for name, column in zip(times, columns[plain:lead], strict=True):
                     out.times[name] = list(column)
             cells_of = iter(columns[lead:])
             for kind, name, _ in batch:
