@@ -45,14 +45,13 @@ def ls_command(experiment: str | None, query: str | None, fmt: str) -> None:
       runtui ls --experiment finetune --filter 'status=completed lr<1e-3'
       runtui ls --format csv > runs.csv
     """
-    from runtui.services.export import Table, listing
+    from runtui.services.export import listing
 
     with open_store_for_cli() as store:
         runs = listing(store, query, experiment, local_times=fmt == "table")
     if fmt != "table":
-        rows = runs.rows()
         with open_output(None) as out:
-            write_table(fmt, Table(runs.columns, iter([rows]), len(rows)), out)
+            write_table(fmt, runs.table(), out)
         return
     if not runs.data.runs.uuid:
         click.echo("no runs" + (" match" if query or experiment else " yet"), err=True)

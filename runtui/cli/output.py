@@ -35,6 +35,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
+from json.encoder import encode_basestring
 from operator import methodcaller
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -192,9 +193,13 @@ def _csv(table: Table, out: IO[str], escape: bool) -> Iterator[int]:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(table.columns)
     for chunk in table.chunks:
-        writer.writerows(_csv_rows(chunk, escape))
-        yield len(chunk)
+        writer.writerows(zip(*_csv_columns(chunk, escape), strict=True))
+        yield _row_count(chunk)
     yield from _text(table, out)
+
+
+def _row_count(chunk: Sequence[Sequence[Any]]) -> int:
+    return len(chunk[0]) if chunk else 0
 
 
 def metric_line(fmt: str, run: str, key: str, *, escape_formulas: bool) -> str:
@@ -224,26 +229,13 @@ _AS_IS = frozenset({int, float, type(None)})  # cells every format writes as the
 _is_formula = methodcaller("startswith", FORMULA_START)
 
 
-def _by_column(
-    chunk: list[tuple[Any, ...]], keep: Callable[[Sequence[Any]], bool], fix: Callable[[Any], Any]
-) -> list[tuple[Any, ...]]:
-    """``chunk`` with ``fix`` applied to every cell of the columns ``keep`` rejects.
+def _csv_columns(chunk: Sequence[Sequence[Any]], escape: bool) -> list[Sequence[Any]]:
+    """The chunk's columns with `csv_cell` applied to those that need it.
 
     Deciding per column, with C-level passes (``set(map(type, ...))``),
-    leaves the usual chunk of numbers and plain text untouched instead of
-    calling Python for each of its cells.
+    leaves the usual columns of numbers and plain text untouched instead of
+    calling Python for each of their cells.
     """
-    if not chunk:
-        return chunk
-    columns = list(zip(*chunk, strict=True))
-    for i, column in enumerate(columns):
-        if not keep(column):
-            columns[i] = tuple(map(fix, column))
-    return list(zip(*columns, strict=True))
-
-
-def _csv_rows(chunk: list[tuple[Any, ...]], escape: bool) -> list[tuple[Any, ...]]:
-    """`csv_cell` applied to the columns that need it."""
 
     def keep(column: Sequence[Any]) -> bool:
         kinds = set(map(type, column))
@@ -253,14 +245,14 @@ def _csv_rows(chunk: list[tuple[Any, ...]], escape: bool) -> list[tuple[Any, ...
             return not (escape and any(map(_is_formula, column)))
         return False
 
-    return _by_column(chunk, keep, lambda v: csv_cell(v, escape))
+    return [column if keep(column) else [csv_cell(v, escape) for v in column] for column in chunk]
 
 
 def _json_lines(table: Table) -> Iterator[list[str]]:
     """Each chunk of rows as JSON objects, one line each.
 
-    Encoded a column at a time (ints and finite floats by ``str``/``repr``,
-    as the encoder writes them, the rest through it), then each line is one
+    Encoded a column at a time (text, ints and finite floats by the C
+    functions the encoder itself uses, the rest through it), then each line is one
     ``%`` of a template holding the encoded keys: no dict per row.
     """
     encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
@@ -269,6 +261,8 @@ def _json_lines(table: Table) -> Iterator[list[str]]:
 
     def encoded(column: Sequence[Any]) -> list[str]:
         kinds = set(map(type, column))
+        if kinds == {str}:  # what the encoder does with a str, without its per-call cost
+            return list(map(encode_basestring, column))
         if kinds == {int}:
             return list(map(str, column))
         if kinds == {float} and all(map(math.isfinite, column)):
@@ -276,7 +270,7 @@ def _json_lines(table: Table) -> Iterator[list[str]]:
         return [encode(json_safe(v)) for v in column]
 
     for chunk in table.chunks:
-        cells = [encoded(column) for column in zip(*chunk, strict=True)]
+        cells = [encoded(column) for column in chunk]
         yield list(map(template.__mod__, zip(*cells, strict=True)))
 
 
@@ -321,8 +315,9 @@ def _markdown(table: Table, out: IO[str], _escape: bool) -> Iterator[int]:
     out.write("| " + " | ".join(markdown_cell(c) for c in table.columns) + " |\n")
     out.write("|" + "|".join("---" for _ in table.columns) + "|\n")
     for chunk in table.chunks:
-        out.write("".join("| " + " | ".join(map(markdown_cell, row)) + " |\n" for row in chunk))
-        yield len(chunk)
+        rows = zip(*chunk, strict=True)
+        out.write("".join("| " + " | ".join(map(markdown_cell, row)) + " |\n" for row in rows))
+        yield _row_count(chunk)
     yield from _text(table, out)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,14 +38,15 @@ LS_METRICS = 3
 
 @dataclass
 class Table:
-    """Columns and lazily produced rows.
+    """Column names and the body, produced lazily.
 
-    ``text``, when set, replaces ``chunks`` for the CSV writer: the body
-    already rendered as ``(row count, text)`` pieces (see `metrics_text`).
+    Each of ``chunks`` holds some rows as one sequence per column, aligned
+    (writers work a column at a time). ``text``, when set, follows them: rows
+    already rendered as ``(row count, text)`` pieces (see `metrics_lines`).
     """
 
     columns: list[str]
-    chunks: Iterator[list[tuple[Any, ...]]]
+    chunks: Iterator[list[Sequence[Any]]]
     total: int
     text: Iterator[tuple[int, str]] | None = None
 
@@ -114,8 +115,7 @@ def runs_table(store: Store, filter: str | None, experiment: str | None) -> Tabl
         *data.tags.values(),
         *data.lasts.values(),
     ]
-    rows = list(zip(*values, strict=True))
-    return Table(columns, iter([rows]), len(rows))
+    return Table(columns, iter([values]), len(runs.uuid))
 
 
 @contextlib.contextmanager
@@ -186,9 +186,9 @@ class Listing:
             *self.data.lasts.values(),
         ]
 
-    def rows(self) -> list[tuple[Any, ...]]:
-        """One tuple per run (duration in seconds)."""
-        return list(zip(*self.column_values(), strict=True))
+    def table(self) -> Table:
+        """The listing for a writer (duration in seconds)."""
+        return Table(self.columns, iter([self.column_values()]), len(self.data.runs.uuid))
 
 
 def listing(
