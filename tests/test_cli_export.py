@@ -291,3 +291,29 @@ def test_local_start_times_are_the_local_minute(zone: str, monkeypatch: pytest.M
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_listed_cells_of_every_kind_read_as_the_record_has_them(store_dir: Path):
+    from runtui.store.export import metric_keys, read_snapshot, run_columns, select_runs
+    from runtui.store.reader import open_store
+
+    kinds = {"t": True, "f": False, "i": 7, "x": 2.5, "n": NAN, "s": "text", "j": [1, {"a": 2}],
+             "none": None, "big": 2**70, "colon": "a:b"}  # fmt: skip
+    add_run(store_dir, "all", params=kinds, metrics={"nan_last": [1.0, NAN], "inf": [INF]})
+    add_run(store_dir, "few", started_at=T0 + 1, params={"i": 1}, metrics={"inf": [2.0]})
+    store = open_store(store_dir)
+    selection = select_runs(store, None, None)
+    with read_snapshot(store.conn):
+        metrics = {name: key_id for name, (key_id, _) in metric_keys(store.conn, selection).items()}
+        data = run_columns(
+            store.conn, selection, newest_first=False, params=sorted(kinds), metrics=metrics
+        )
+    for i, record in enumerate(store.runs(descending=False)):
+        for key in kinds:
+            expected = record.params.get(key)
+            got = data.params[key][i]
+            assert type(got) is type(expected) and (got == expected or same(got, expected)), key
+        for name in metrics:
+            summary = record.summary.get(name)
+            got = data.lasts[name][i]
+            assert (got is None) if summary is None else same(got, summary.last), name

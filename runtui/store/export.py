@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -124,15 +124,25 @@ class RunColumns:
     lasts: dict[str, list[float | None]] = field(default_factory=dict)
 
 
-# kind of key -> (its table, the table's key column, the cells read from it)
+# kind of key -> (its table, the table's key column, the one cell read from it).
+# A cell is the stored value, which is what Python reads back for most keys;
+# where it is not, the cell is a BLOB (never a stored value): for a param,
+# b"kind:value" to decode; for a metric's last value, b"" for NaN (NULL in a
+# row that exists). One cell per key, not a value and a kind: 10,000 runs
+# come out of SQLite a third faster.
 _LOOKUP_TABLES = {
-    "params": ("params", "key", ("value", "kind")),
-    "tags": ("tags", "key", ("value",)),
-    "lasts": ("metric_summary", "key_id", ("last", "count")),
-}
+    "params": (
+        "params", "key",
+        "CASE WHEN k.kind IN ('bool', 'json') OR (k.kind = 'float' AND k.value IS NULL) "
+        "THEN CAST(k.kind || ':' || coalesce(k.value, '') AS BLOB) ELSE k.value END",
+    ),
+    "tags": ("tags", "key", "k.value"),
+    "lasts": (
+        "metric_summary", "key_id",
+        "CASE WHEN k.last IS NULL AND k.run_id IS NOT NULL THEN X'' ELSE k.last END",
+    ),
+}  # fmt: skip
 _LOOKUPS_PER_QUERY = 30  # one join each; SQLite joins at most 64 tables in one SELECT
-_AS_STORED = frozenset({None, "str", "int"})  # param kinds read back as they are stored
-_NUMBERS_AND_TEXT = _AS_STORED | {"float"}
 
 
 def run_columns(
@@ -168,13 +178,13 @@ def run_columns(
             fields = [_RUN_FIELDS, *(TIME_TEXTS[name] for name in times)] if number == 0 else []
             joins, args, width = [], [], 0
             for n, (kind, _, key) in enumerate(batch):
-                table, key_column, cells = _LOOKUP_TABLES[kind]
-                fields += [f"k{n}.{cell}" for cell in cells]
+                table, key_column, cell = _LOOKUP_TABLES[kind]
+                fields.append(cell.replace("k.", f"k{n}."))
                 joins.append(
                     f"LEFT JOIN {table} k{n} ON k{n}.run_id = r.id AND k{n}.{key_column} = ?"
                 )
                 args.append(key)
-                width += len(cells)
+                width += 1
             rows = conn.execute(
                 f"SELECT {', '.join(fields)} FROM runs r "
                 f"JOIN experiments e ON e.id = r.experiment_id {' '.join(joins)} "
@@ -188,40 +198,32 @@ def run_columns(
                 out.runs = RunFields._make(columns[:plain])
                 for name, column in zip(times, columns[plain:lead], strict=True):
                     out.times[name] = list(column)
-            cells_of = iter(columns[lead:])
-            for kind, name, _ in batch:
+            for (kind, name, _), cells in zip(batch, columns[lead:], strict=True):
                 if kind == "params":
-                    out.params[name] = _decoded(next(cells_of), next(cells_of))
+                    out.params[name] = _unmarked(cells, _marked_param)
                 elif kind == "tags":
-                    out.tags[name] = list(next(cells_of))
+                    out.tags[name] = list(cells)
                 else:
-                    out.lasts[name] = _lasts(next(cells_of), next(cells_of))
+                    out.lasts[name] = _unmarked(cells, _marked_nan)
     return out
 
 
-def _decoded(values: Sequence[Any], kinds: Sequence[str | None]) -> list[Any]:
-    """A column of params as Python values.
-
-    Text and ints read as they are stored, and so do floats but NaN (NULL):
-    a column of those alone is taken whole; any other is decoded cell by cell.
-    """
-    kinds_here = set(kinds)
-    if kinds_here <= _AS_STORED or (kinds_here <= _NUMBERS_AND_TEXT and None not in values):
-        return list(values)
-    return [
-        value if kind in _AS_STORED else decode_param(value, kind)
-        for value, kind in zip(values, kinds, strict=True)
-    ]
+def _unmarked(cells: Sequence[Any], decode: Callable[[bytes], Any]) -> list[Any]:
+    """A column of cells with its BLOB-marked ones decoded (see `_LOOKUP_TABLES`);
+    most columns have none, found in one C-level pass."""
+    if bytes not in set(map(type, cells)):
+        return list(cells)
+    return [decode(cell) if type(cell) is bytes else cell for cell in cells]
 
 
-def _lasts(values: Sequence[float | None], counts: Sequence[int | None]) -> list[float | None]:
-    """A column of last values: NULL is NaN where the run has the metric, absent elsewhere."""
-    if None not in values:
-        return list(values)
-    return [
-        math.nan if value is None and count is not None else value
-        for value, count in zip(values, counts, strict=True)
-    ]
+def _marked_param(cell: bytes) -> Any:
+    kind, _, text = cell.decode().partition(":")
+    stored = {"bool": int, "json": str}.get(kind, lambda _: None)(text)  # float: NULL (NaN)
+    return decode_param(stored, kind)
+
+
+def _marked_nan(_cell: bytes) -> float:
+    return math.nan
 
 
 def param_keys(conn: sqlite3.Connection, selection: Selection) -> list[str]:
