@@ -261,12 +261,12 @@ def _time_texts(name: str, times: list[float | None]) -> list[str | None]:
     """The text SQLite makes of each time as ``runs.started_at``/``ended_at``."""
     import sqlite3
 
-    from runtui.store.export import TIME_TEXTS
+    from runtui.store.export import DERIVED
 
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE runs (started_at REAL, ended_at REAL)")
     conn.executemany("INSERT INTO runs VALUES (?, ?)", [(t, t) for t in times])
-    return [row[0] for row in conn.execute(f"SELECT {TIME_TEXTS[name]} FROM runs r")]
+    return [row[0] for row in conn.execute(f"SELECT {DERIVED[name]} FROM runs r")]
 
 
 def test_times_made_by_sqlite_read_as_iso_utc_makes_them():

@@ -211,3 +211,21 @@ def test_a_read_only_listing_shows_a_dead_running_run_as_crashed(store_dir: Path
     exported = runs_table(store, None, None)
     columns = next(exported.chunks)
     assert list(columns[exported.columns.index("status")]) == ["completed", "crashed", "running"]
+
+
+def test_table_durations_read_as_the_tui_writes_them(store_dir: Path):
+    from runtui.services.export import listing
+    from runtui.store.reader import open_store
+    from runtui.tui.render import format_duration
+
+    lasted = [0, 0.9, 59.99, 60, 605, 3599, 3600, 3725, 86399, 86400, 200_000, 10**7]
+    for n, seconds in enumerate(lasted):
+        add_run(store_dir, f"r{n}", started_at=T0 + n, duration=seconds)
+    add_run(store_dir, "on", started_at=time.time() - 125, status="running",
+            extra={"heartbeat_at": time.time()})  # fmt: skip
+    shown = listing(open_store(store_dir), None, None, local_times=True).column_values()
+    texts = dict(zip(shown[1], shown[5], strict=True))
+    assert [texts[f"r{n}"] for n in range(len(lasted))] == [
+        format_duration(s).replace(" ", "") for s in lasted
+    ]
+    assert texts["on"] in ("2m05s", "2m06s")  # still running: up to now

@@ -59,6 +59,9 @@ def ls_command(experiment: str | None, query: str | None, fmt: str) -> None:
     _print_table(runs)
 
 
+_NUMBERS_OR_NOTHING = frozenset({int, float, type(None)})
+
+
 def _print_table(runs: Any) -> None:
     import sys
 
@@ -74,9 +77,7 @@ def _print_table(runs: Any) -> None:
     raw = runs.column_values()
     first_metric = 6 + len(params)
     columns = [
-        *map(text_column, raw[:5]),
-        list(map(_duration, raw[5])),
-        *map(text_column, raw[6:first_metric]),
+        *map(text_column, raw[:first_metric]),
         *(number_column(values, 4) for values in raw[first_metric:]),
     ]
     numeric = frozenset(
@@ -103,21 +104,6 @@ def _print_table(runs: Any) -> None:
             "terminal or use --format csv)",
             err=True,
         )
-
-
-_NUMBERS_OR_NOTHING = frozenset({int, float, type(None)})
-
-
-def _duration(seconds: float) -> str:
-    """``45s``, ``12m05s``, ``3h07m``, ``2d04h``."""
-    s = int(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
 commands = [ls_command]

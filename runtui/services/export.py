@@ -17,9 +17,9 @@ are made by several processes at once (`metrics_lines`, and
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from runtui.services import metrics_text
@@ -55,12 +55,8 @@ def short_id(uuid: str) -> str:
     return uuid[:8]
 
 
-def _durations(runs: sql.RunFields, now: float) -> list[float]:
-    """Seconds from start to end (to ``now`` while running), to the millisecond."""
-    return [
-        round(max(0.0, (ended if ended is not None else now) - started), 3)
-        for started, ended in zip(runs.started_at, runs.ended_at, strict=True)
-    ]
+def _to_the_millisecond(seconds: list[float]) -> list[float]:
+    return list(map(round, seconds, repeat(3)))
 
 
 def _settled(store: Store, runs: sql.RunFields) -> sql.RunFields:
@@ -93,9 +89,9 @@ def runs_table(store: Store, filter: str | None, experiment: str | None) -> Tabl
             metrics={
                 name: key_id for name, (key_id, _) in sql.metric_keys(conn, selection).items()
             },
-            times=("started_iso", "ended_iso"),
+            derived=("started_iso", "ended_iso", "duration_s"),
         )
-    runs, now = _settled(store, data.runs), time.time()
+    runs = _settled(store, data.runs)
     columns = [
         *RUN_COLUMNS,
         *(f"params.{k}" for k in data.params),
@@ -108,9 +104,9 @@ def runs_table(store: Store, filter: str | None, experiment: str | None) -> Tabl
         runs.name,
         runs.experiment,
         runs.status,
-        data.times["started_iso"],
-        data.times["ended_iso"],
-        _durations(runs, now),
+        data.derived["started_iso"],
+        data.derived["ended_iso"],
+        _to_the_millisecond(data.derived["duration_s"]),
         *data.params.values(),
         *data.tags.values(),
         *data.lasts.values(),
@@ -148,12 +144,12 @@ def metrics_lines(
 class Listing:
     """``runtui ls``: runs newest first, the params that differ between them, a few metrics.
 
-    ``started`` names the text of start times read (see `listing`).
+    With ``local_times`` (the table's), start times are local minutes and
+    durations texts (``12m05s``); otherwise ISO 8601 UTC and seconds.
     """
 
     data: sql.RunColumns
-    started: str
-    now: float = field(default_factory=time.time)
+    local_times: bool
 
     @property
     def param_keys(self) -> list[str]:
@@ -174,14 +170,15 @@ class Listing:
     def column_values(self) -> list[list[Any]]:
         """One list per column, in `columns` order, built column by column, as
         10,000 runs need."""
-        runs = self.data.runs
+        runs, derived = self.data.runs, self.data.derived
+        local = self.local_times
         return [
             list(map(short_id, runs.uuid)),
             list(runs.name),
             list(runs.experiment),
             list(runs.status),
-            self.data.times[self.started],
-            _durations(runs, self.now),
+            derived["started_local" if local else "started_iso"],
+            derived["duration_text"] if local else _to_the_millisecond(derived["duration_s"]),
             *self.data.params.values(),
             *self.data.lasts.values(),
         ]
@@ -194,9 +191,8 @@ class Listing:
 def listing(
     store: Store, filter: str | None, experiment: str | None, *, local_times: bool = False
 ) -> Listing:
-    """The runs ``runtui ls`` shows; start times in ISO 8601 UTC, or with
-    ``local_times`` as local minutes (``2024-05-01 14:03``: the table's)."""
-    started = "started_local" if local_times else "started_iso"
+    """The runs ``runtui ls`` shows (see `Listing` for ``local_times``)."""
+    derived = ("started_local", "duration_text") if local_times else ("started_iso", "duration_s")
     selection = sql.select_runs(store, filter, experiment)
     conn = store.conn
     with sql.read_snapshot(conn):
@@ -209,10 +205,10 @@ def listing(
             newest_first=True,
             params=sql.varying_param_keys(conn, selection, runs),
             metrics={name: metrics[name][0] for name in shown},
-            times=(started,),
+            derived=derived,
         )
     data.runs = _settled(store, data.runs)
-    return Listing(data, started)
+    return Listing(data, local_times)
 
 
 def common_metrics(run_counts: dict[str, int], limit: int) -> list[str]:

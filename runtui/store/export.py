@@ -96,14 +96,24 @@ _ISO_UTC = (
     "strftime('%Y-%m-%dT%H:%M:%S', CAST({0} * 1000 + 0.5 AS INTEGER) / 1000, 'unixepoch')"
     " || printf('.%03dZ', CAST({0} * 1000 + 0.5 AS INTEGER) % 1000)"
 )
-# Texts of a run's times that SQLite makes in C, a microsecond each, where a
+_NOW = "(julianday('now') - 2440587.5) * 86400.0"
+_SECONDS = f"max(0.0, coalesce(r.ended_at, {_NOW}) - r.started_at)"  # to now while running
+# Cells SQLite derives from a run's times, in C, a microsecond each, where a
 # Python call per run costs several: name -> SQL expression.
-TIME_TEXTS = {
+DERIVED = {
     "started_iso": _ISO_UTC.format("r.started_at"),
     "ended_iso": _ISO_UTC.format("r.ended_at"),
     "started_local": (
         "strftime('%Y-%m-%d %H:%M', CAST(r.started_at AS INTEGER), 'unixepoch', 'localtime')"
     ),  # the minute it is in: whole seconds, as strftime would round 59.9996 up
+    "duration_s": _SECONDS,
+    "duration_text": (  # 45s, 12m05s, 3h07m, 2d04h
+        f"(SELECT CASE WHEN d < 60 THEN d || 's' "
+        "WHEN d < 3600 THEN printf('%dm%02ds', d / 60, d % 60) "
+        "WHEN d < 86400 THEN printf('%dh%02dm', d / 3600, d % 3600 / 60) "
+        f"ELSE printf('%dd%02dh', d / 86400, d % 86400 / 3600) END "
+        f"FROM (SELECT CAST({_SECONDS} AS INTEGER) AS d))"
+    ),
 }
 
 
@@ -113,12 +123,12 @@ class RunColumns:
 
     ``params[k][i]`` is run ``i``'s param ``k`` decoded, ``tags[k][i]`` its
     tag, ``lasts[k][i]`` the last value of its metric ``k`` (NaN for NaN);
-    None where the run has no such key. ``times[name][i]`` is one of its
-    `TIME_TEXTS` (None for a time not recorded).
+    None where the run has no such key. ``derived[name][i]`` is one of its
+    `DERIVED` cells (None for a time not recorded).
     """
 
     runs: RunFields
-    times: dict[str, list[str | None]] = field(default_factory=dict)
+    derived: dict[str, list[Any]] = field(default_factory=dict)
     params: dict[str, list[Any]] = field(default_factory=dict)
     tags: dict[str, list[str | None]] = field(default_factory=dict)
     lasts: dict[str, list[float | None]] = field(default_factory=dict)
@@ -153,10 +163,10 @@ def run_columns(
     params: Sequence[str] = (),
     tags: Sequence[str] = (),
     metrics: Mapping[str, int] | None = None,
-    times: Sequence[str] = (),
+    derived: Sequence[str] = (),
 ) -> RunColumns:
     """The selected runs with the given params, tags and metrics (name → key id),
-    and the given `TIME_TEXTS`.
+    and the given `DERIVED` cells.
 
     Each key is a ``LEFT JOIN`` on its table's primary key, so SQLite hands
     the runs over already pivoted, one cell per key: no dictionary per run
@@ -175,7 +185,7 @@ def run_columns(
     out = RunColumns(RunFields(*[()] * len(RunFields._fields)))
     with read_snapshot(conn):
         for number, batch in enumerate(batches):
-            fields = [_RUN_FIELDS, *(TIME_TEXTS[name] for name in times)] if number == 0 else []
+            fields = [_RUN_FIELDS, *(DERIVED[name] for name in derived)] if number == 0 else []
             joins, args, width = [], [], 0
             for n, (kind, _, key) in enumerate(batch):
                 table, key_column, cell = _LOOKUP_TABLES[kind]
@@ -192,12 +202,12 @@ def run_columns(
                 (*args, *selection.args),
             ).fetchall()
             plain = len(RunFields._fields)
-            lead = plain + len(times) if number == 0 else 0
+            lead = plain + len(derived) if number == 0 else 0
             columns = list(zip(*rows, strict=True)) or [()] * (lead + width)
             if number == 0:
                 out.runs = RunFields._make(columns[:plain])
-                for name, column in zip(times, columns[plain:lead], strict=True):
-                    out.times[name] = list(column)
+                for name, column in zip(derived, columns[plain:lead], strict=True):
+                    out.derived[name] = list(column)
             for (kind, name, _), cells in zip(batch, columns[lead:], strict=True):
                 if kind == "params":
                     out.params[name] = _unmarked(cells, _marked_param)
