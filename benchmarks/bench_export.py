@@ -5,14 +5,16 @@ A store of 100 runs x 4 metrics x 25,000 steps (10,000,000 points; quick:
 interpreter:
 
 (a) ``runtui export --what metrics -o FILE`` (the CLI entry point, in
-    process), rows/s and peak RSS;
+    process, with its default worker processes: one per CPU), rows/s and
+    peak RSS;
 (b) the plain way: one SQL query over the same tables producing the same
     rows (same short ids, metric names, ISO 8601 UTC timestamps formatted by
     SQLite, ``nan`` for NaN) handed to ``csv.writer.writerows``; the two
     files must have the same number of lines and bytes;
 (c) memory stays flat: the same export of a tenth of the runs (``--filter``)
     must peak within 16 MiB of the full one;
-(d) for information, JSON lines from the same store.
+(d) for information, JSON lines from the same store, and the CSV export
+    again in one process (``--jobs 1``).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def run(quick: bool) -> list[Row]:
         )
         ours.unlink()
         jsonl = run_python(RUNTUI_CHILD.format(args=[*base, "--format", "jsonl", "-o", str(ours)]))
+        alone = run_python(RUNTUI_CHILD.format(args=[*base, "--jobs", "1", "-o", str(ours)]))
     same = ours_shape == raw_shape and ours_shape[0] == points + 1
     rate, raw_rate = points / a["elapsed"], points / b["elapsed"]
     growth = (a["peak_rss"] - tenth["peak_rss"]) / MIB
@@ -107,6 +110,7 @@ def run(quick: bool) -> list[Row]:
         Row("  peak RSS growth, 10% -> 100% of the points", growth, "MiB", None, "<= 16 MiB",
             growth <= 16),
         Row("export to JSON lines (no bar)", points / jsonl["elapsed"], "rows/s"),
+        Row("CSV in one process, --jobs 1 (no bar)", points / alone["elapsed"], "rows/s"),
     ]  # fmt: skip
 
 
