@@ -43,3 +43,25 @@ def test_migrations_are_a_no_op_on_a_current_store(tmp_path: Path) -> None:
 def _indexes(store: Path) -> set[str]:
     with sqlite3.connect(store / "runtui.db") as conn:
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+
+
+def test_an_index_added_later_keeps_the_schema_version(tmp_path: Path) -> None:
+    # A store made before params_by_key_kind: a writable open adds the index (older
+    # runtui keeps reading and writing the store: the version does not move).
+    conn = sqlite3.connect(tmp_path / "runtui.db", isolation_level=None)
+    for step in schema.MIGRATIONS:
+        for statement in schema._statements(step):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
+    conn.close()
+    assert "params_by_key" in _indexes(tmp_path)
+
+    runtui.open_store(tmp_path).close()
+    indexes = _indexes(tmp_path)
+    assert "params_by_key_kind" in indexes and "params_by_key" not in indexes
+    with sqlite3.connect(tmp_path / "runtui.db") as conn:
+        assert schema.schema_version(conn) == schema.SCHEMA_VERSION
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT key FROM params GROUP BY key HAVING min(kind) < max(kind)"
+        ).fetchall()
+    assert "COVERING INDEX params_by_key_kind" in str(plan)

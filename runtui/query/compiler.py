@@ -8,7 +8,7 @@ words.
 
 Index use (see store/schema.py): every param, tag and metric condition is
 ``+r.id IN (SELECT run_id … WHERE key …)``, a list SQLite builds once per
-query (a range on ``params_by_key`` / ``tags_by_key``; for metrics one pass
+query (a range on ``params_by_key_kind`` / ``tags_by_key``; for metrics one pass
 over the ``metric_summary`` rows, which have no index by key) and probes for
 each run. The unary ``+`` keeps SQLite from fetching the matching runs by id
 and sorting them: a page of the runs table then walks ``runs_by_started`` in

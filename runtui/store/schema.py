@@ -26,10 +26,11 @@ Indexes, and the read each one serves:
 * ``runs_running`` — partial index over running runs: the liveness check that
   turns dead runs into ``crashed`` touches only those.
 * ``runs_by_name`` — resolving a run ref given by name.
-* ``params_by_key`` / ``tags_by_key`` — filters such as ``lr>=1e-4`` or
-  ``tags.team=nlp`` across many runs. ``params_by_key`` also holds ``kind``
-  (v3), so ``runtui ls`` finds the params that differ between runs from the
-  index alone (10,000 runs: 10 ms instead of 22 with a table lookup a row).
+* ``params_by_key_kind`` / ``tags_by_key`` — filters such as ``lr>=1e-4``
+  or ``tags.team=nlp`` across many runs. ``params_by_key_kind`` (which
+  replaced v1's ``params_by_key(key, value)``) also holds ``kind``, so
+  ``runtui ls`` finds the params that differ between runs from the index
+  alone (10,000 runs: 10 ms instead of 22 with a table lookup a row).
 * ``snapshot_files_by_hash`` — ``gc`` finding blobs no snapshot uses.
 * ``summary_by_key`` — filters on a metric's last/min/max/count across runs
   (covering, so the spark JSON is never read for a filter).
@@ -167,14 +168,22 @@ _V2 = """
 CREATE INDEX summary_by_key ON metric_summary(key_id, last, min, max, count);
 """
 
-# v3: ``params_by_key`` covers ``kind`` too (see the module docstring).
-_V3 = """
-DROP INDEX params_by_key;
-CREATE INDEX params_by_key ON params(key, value, kind);
-"""
-
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+MIGRATIONS: list[str] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Indexes added since, without a new schema version: an older runtui reads and
+# writes a store that has them (SQLite keeps every index current), so adding
+# one must not lock it out. Each is (its name, the statements that make it),
+# run by a writable open when the index is missing.
+EXTRA_INDEXES: list[tuple[str, str]] = [
+    (  # ``params_by_key`` with ``kind``: ``runtui ls`` reads the index alone
+        "params_by_key_kind",
+        """
+DROP INDEX IF EXISTS params_by_key;
+CREATE INDEX params_by_key_kind ON params(key, value, kind);
+""",
+    ),
+]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -203,14 +212,20 @@ def _statements(script: str) -> list[str]:
     return out
 
 
+def _missing_indexes(conn: sqlite3.Connection) -> list[str]:
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    return [script for name, script in EXTRA_INDEXES if name not in names]
+
+
 def migrate(conn: sqlite3.Connection) -> None:
-    """Bring the schema up to `SCHEMA_VERSION` in one immediate transaction."""
-    if check_version(conn) == SCHEMA_VERSION:
+    """Bring the schema up to `SCHEMA_VERSION`, and add any missing `EXTRA_INDEXES`,
+    in one immediate transaction."""
+    if check_version(conn) == SCHEMA_VERSION and not _missing_indexes(conn):
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = check_version(conn)  # another process may have migrated meanwhile
-        for step in MIGRATIONS[version:]:
+        for step in [*MIGRATIONS[version:], *_missing_indexes(conn)]:
             for statement in _statements(step):
                 conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -128,7 +128,7 @@ def param_stats(
 ) -> list[KeyStats]:
     """Every param key of the view's runs, with how many runs have it and distinct values.
 
-    Reads the ``params_by_key`` index only (about 15 ms for 10,000 runs).
+    Reads the ``params_by_key_kind`` index only (about 15 ms for 10,000 runs).
     """
     condition, args = _runs_of(filter, experiment)
     rows = store.conn.execute(
