@@ -7,7 +7,11 @@ import itertools
 import math
 import os
 import signal
+import sqlite3
+import subprocess
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -79,7 +83,7 @@ def test_a_long_metric_is_cut_into_step_ranges_that_cover_it(store: Path):
 def test_the_export_shows_the_store_as_it_was_when_it_started(
     store: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
-    live = add_run(
+    add_run(
         store, "live", started_at=T0 + 600, status="running", metrics={"x": [1, 2]},
         extra={"heartbeat_at": time.time()},  # alive: its points must be read in the snapshot
     )  # fmt: skip
@@ -96,7 +100,7 @@ def test_the_export_shows_the_store_as_it_was_when_it_started(
         # Meanwhile: a finished run is removed, and the running one logs on and
         # logs a step again (its value changes inside the exported step range).
         assert cli("rm", "--yes", "b|%s").exit_code == 0
-        _log_more(store, live, steps=range(1, 50))  # step 1 logged again, with 1.0
+        _log_to(store, "live", "x", range(1, 50), [float(s) for s in range(1, 50)])  # step 1 again
         text = "".join(piece for _, piece in table.text)
     assert "run,key,step,timestamp,value\n" + text == before
     assert set(record.read_text().split()) - {str(os.getpid())}  # workers took part
@@ -104,15 +108,15 @@ def test_the_export_shows_the_store_as_it_was_when_it_started(
     assert "b|%s" not in after and len(after.splitlines()) == len(before.splitlines()) - 40 + 48
 
 
-def _log_more(store: Path, run_uuid: str, steps: range) -> None:
+def _log_to(store: Path, run: str, metric: str, steps: Sequence[int], values: list[float]) -> None:
+    """Log points to a run by name, as a resumed run or a merged spill would."""
     conn = connection.connect(store)
 
     def write(c: object) -> None:
-        (row_id,) = conn.execute("SELECT id FROM runs WHERE uuid = ?", (run_uuid,)).fetchone()
-        keys = writer.intern_metric_keys(c, {"x": None})
-        values = [float(s) for s in steps]
+        (row_id,) = conn.execute("SELECT id FROM runs WHERE name = ?", (run,)).fetchone()
+        keys = writer.intern_metric_keys(c, {metric: None})
         column = writer.Column(list(steps), [s * 250 for s in steps], values)
-        writer.write_points(c, row_id, {keys["x"]: column})
+        writer.write_points(c, row_id, {keys[metric]: column})
 
     connection.write_transaction(conn, write)
     conn.close()
@@ -158,3 +162,77 @@ def test_jobs_must_be_a_positive_number(store: Path):
     result = cli("export", "--what", "metrics", "--jobs", "0")
     assert result.exit_code == 2
     assert "--jobs" in result.stderr
+
+
+def test_a_change_that_keeps_the_point_count_is_still_read_as_it_was(
+    store: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    # The newest run removed and a new one taking its row id, with metrics of the
+    # same names and sizes; a finished run's step logged again with another value.
+    before = cli("export", "--what", "metrics", "--jobs", "1").stdout
+    record = _pids_of_work(monkeypatch, tmp_path)
+    reader = open_store(store)
+    line_of = functools.partial(metric_line, "csv", escape_formulas=True)
+    with metrics_lines(
+        reader, None, None, line_of=line_of, nonfinite=NONFINITE_TEXT["csv"], jobs=2
+    ) as table:
+        assert cli("rm", "--yes", "c3").exit_code == 0
+        add_run(store, "impostor", started_at=T0 + 500, metrics={"x": [66.0, 67.0], "=y": [68]})
+        _log_to(store, "a", "loss", steps=range(1), values=[0.75])
+        text = "".join(piece for _, piece in table.text)
+    assert "run,key,step,timestamp,value\n" + text == before
+    assert set(record.read_text().split()) - {str(os.getpid())}  # workers took part
+
+
+def test_a_worker_failing_loses_nothing(store: Path, monkeypatch: pytest.MonkeyPatch):
+    alone = cli("export", "--what", "metrics", "--format", "jsonl", "--jobs", "1").stdout
+    parent, task_text = os.getpid(), metrics_text.task_text
+
+    def fails_in_a_worker(*args: object, **kwargs: object) -> object:
+        if os.getpid() != parent:
+            raise sqlite3.OperationalError("disk I/O error")
+        return task_text(*args, **kwargs)
+
+    monkeypatch.setattr(metrics_text, "task_text", fails_in_a_worker)
+    shared = cli("export", "--what", "metrics", "--format", "jsonl", "--jobs", "2")
+    assert shared.exit_code == 0, shared.stderr
+    assert shared.stdout == alone
+
+
+def test_workers_start_before_anything_is_written(store: Path):
+    reader = open_store(store)
+    line_of = functools.partial(metric_line, "csv", escape_formulas=True)
+    lines = metrics_lines(reader, None, None, line_of=line_of, nonfinite=("", "", ""), jobs=2)
+    with lines:
+        assert len(psutil.Process().children()) == 2
+    assert psutil.Process().children() == []
+
+
+def test_steps_far_apart_still_make_small_pieces(store_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(metrics_text, "PIECE_POINTS", 7)
+    add_run(store_dir, "gappy", metrics={"m": [float(i) for i in range(100)]})
+    _log_to(store_dir, "gappy", "m", steps=[10**15], values=[1.0])
+    reader = open_store(store_dir)
+    tasks = metrics_text.plan(reader.conn, select_runs(reader, None, None), lambda r, k: "")
+    pieces = [piece for task in tasks for piece in task.pieces]
+    assert sum(p.points for p in pieces) == 101
+    assert max(p.points for p in pieces) <= 2 * metrics_text.PIECE_POINTS
+    assert pieces[-1].points == 1 and pieces[-1].steps[1] == 10**15
+
+
+def test_workers_die_with_a_killed_export(store_dir: Path):
+    add_run(store_dir, "big", metrics={"a": [i / 7 for i in range(300_000)], "b": [1.5] * 300_000})
+    export = subprocess.Popen(
+        [sys.executable, "-m", "runtui", "export", "--what", "metrics", "--jobs", "2",
+         "-o", str(store_dir / "out.csv")],
+        env={**os.environ, "RUNTUI_STORE": str(store_dir)},
+    )  # fmt: skip
+    parent = psutil.Process(export.pid)
+    deadline = time.monotonic() + 30
+    while len(workers := parent.children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(workers) == 2 and export.poll() is None, "the export ended too soon to test"
+    export.kill()
+    export.wait()
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []

@@ -132,12 +132,14 @@ def metrics_lines(
     are made by ``jobs`` processes (default: one per CPU for a big export;
     see `runtui.services.metrics_text`), which stop when the block is left.
     """
-    tasks = metrics_text.plan(store.conn, sql.select_runs(store, filter, experiment), line_of)
-    total = sum(task.points for task in tasks)
-    workers = metrics_text.worker_count(total, jobs)
-    with metrics_text.worker_pool(store.path, workers) as pool:
-        text = metrics_text.texts(store.conn, tasks, nonfinite, pool, workers)
-        yield Table(list(METRIC_COLUMNS), iter(()), total, text=text)
+    with sql.read_snapshot(store.conn):
+        selection = sql.select_runs(store, filter, experiment)
+        tasks = metrics_text.plan(store.conn, selection, line_of)
+        total = sum(task.points for task in tasks)
+        workers = metrics_text.worker_count(total, jobs)
+        with metrics_text.worker_pool(store.path, workers) as pool:
+            text = metrics_text.texts(store.conn, tasks, nonfinite, pool, workers)
+            yield Table(list(METRIC_COLUMNS), iter(()), total, text=text)
 
 
 @dataclass

@@ -11,11 +11,14 @@ flat however big the export.
 
 Every line shows the store at one moment: the export reads inside one read
 transaction (`read_snapshot`), and a worker's connection cannot share it.
-So a worker only gets metrics of runs that were finished at that moment,
-whose points no longer change, bounded by the step range that moment's
-summary records; this process formats the runs that were still running,
-inside the snapshot, and formats again any piece for which a worker found
-another number of points than the snapshot holds (a run removed meanwhile).
+So a worker only gets metrics of runs that were finished at that moment
+(their points seldom change after), with the fingerprint of each metric at
+that moment (`metric_fingerprint`: its run and its summary, which the
+writer updates with the points). The worker reads the fingerprints and the
+points in one read transaction of its own and hands a task back unformatted
+if any fingerprint differs (a run removed, its id reused, points merged or
+logged again); this process then formats it inside the snapshot, as it
+does the runs that were still running and any task a worker failed on.
 """
 
 from __future__ import annotations
@@ -118,7 +121,11 @@ def plan(
 def _step_ranges(
     conn: sqlite3.Connection, series: sql.SeriesRow
 ) -> Iterator[tuple[tuple[int, int], int]]:
-    """A metric's step range, cut into ranges of about `PIECE_POINTS` points when bigger."""
+    """A metric's step range, cut into ranges of about `PIECE_POINTS` points when bigger.
+
+    Cut evenly by step first (steps are mostly dense); a range that still
+    holds too many points (steps far apart elsewhere) is halved until not.
+    """
     first, last = series.first_step, series.last_step
     parts = -(-series.count // PIECE_POINTS)
     if parts <= 1 or last - first + 1 < parts:
@@ -126,10 +133,24 @@ def _step_ranges(
         return
     width = (last - first + 1) / parts
     bounds = [first + round(i * width) for i in range(parts)] + [last + 1]
+    count_of = functools.partial(sql.points_between, conn, series.run_id, series.key_id)
     for low, high in pairwise(bounds):
-        count = sql.points_between(conn, series.run_id, series.key_id, low, high - 1)
-        if count:
-            yield (low, high - 1), count
+        yield from _halved(count_of, low, high - 1, count_of(low, high - 1))
+
+
+def _halved(
+    count_of: Callable[[int, int], int], low: int, high: int, count: int
+) -> Iterator[tuple[tuple[int, int], int]]:
+    """Steps ``low`` to ``high`` (``count`` points), halved while over twice `PIECE_POINTS`."""
+    if not count:
+        return
+    if count <= 2 * PIECE_POINTS or low == high:
+        yield (low, high), count
+        return
+    middle = (low + high) // 2
+    below = count_of(low, middle)
+    yield from _halved(count_of, low, middle, below)
+    yield from _halved(count_of, middle + 1, high, count - below)
 
 
 def task_text(
@@ -176,16 +197,17 @@ def worker_count(points: int, jobs: int | None) -> int:
 @contextlib.contextmanager
 def worker_pool(store: Path, workers: int) -> Iterator[Executor | None]:
     """``workers`` processes forked from this one, each with its own read-only
-    connection to ``store``; None when ``workers`` is 0. Stopped on leaving.
+    connection to ``store``; None when ``workers`` is 0. Stopped on leaving,
+    and when this process dies.
 
-    Forked before any output is written and before any thread starts (the
-    progress bar's), so a worker inherits no half-written buffer.
+    Forked here, before any output is written and before any thread starts
+    (the progress bar's), so a worker inherits no half-written buffer.
     """
     if not workers:
         yield None
         return
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 
     sys.stdout.flush()
     sys.stderr.flush()
@@ -193,31 +215,49 @@ def worker_pool(store: Path, workers: int) -> Iterator[Executor | None]:
         workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(store,),
+        initargs=(store, os.getpid()),
     )
     try:
-        yield pool
+        try:
+            pool.submit(int).result()  # with fork, the first task starts every worker
+        except BrokenExecutor:  # they could not start: this process does it all
+            yield None
+        else:
+            yield pool
     finally:
         pool.shutdown(cancel_futures=True)
 
 
 _worker: tuple[sqlite3.Connection, Stamps] | None = None
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _start_worker(store: Path) -> None:
+def _start_worker(store: Path, parent: int) -> None:
+    import ctypes
     import signal
 
     from runtui.store import connection
 
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)  # die with the parent...
+    if os.getppid() != parent:  # ...even if it died before this line
+        os._exit(1)
     _worker = connection.connect(store, readonly=True), Stamps()
 
 
-def _work(task: Task, nonfinite: Nonfinite) -> tuple[int, str]:
+def _work(task: Task, nonfinite: Nonfinite, fingerprints: list[tuple]) -> tuple[int, str] | None:
+    """The task's lines, or None if a metric is no longer as the parent's snapshot has it."""
     assert _worker is not None, "not a worker process"
     conn, stamps = _worker
-    return task_text(conn, task, nonfinite=nonfinite, stamps=stamps)
+    with sql.read_snapshot(conn):
+        if _fingerprints(conn, task) != fingerprints:
+            return None
+        return task_text(conn, task, nonfinite=nonfinite, stamps=stamps)
+
+
+def _fingerprints(conn: sqlite3.Connection, task: Task) -> list[tuple]:
+    return [sql.metric_fingerprint(conn, piece.run_id, piece.key_id) for piece in task.pieces]
 
 
 def texts(
@@ -230,8 +270,8 @@ def texts(
     """Each task's ``(line count, lines)``, in order; formatted by the ``workers``
     processes of ``pool`` when there is one (see the module's docstring), here otherwise.
 
-    Whatever a worker fails to deliver (it was killed, or the pool broke) is
-    formatted here: nothing is lost.
+    Whatever a worker does not deliver as the snapshot has it (the store
+    changed, the worker failed or was killed) is formatted here: nothing is lost.
     """
     stamps = Stamps()
     here = functools.partial(task_text, conn, nonfinite=nonfinite, stamps=stamps)
@@ -239,35 +279,36 @@ def texts(
         yield from map(here, tasks)
         return
     window = workers + 2  # tasks handed out and not yet written
-    pending: deque[tuple[Task, Future[tuple[int, str]] | None]] = deque()
+    pending: deque[tuple[Task, Future[tuple[int, str] | None] | None]] = deque()
     for task in tasks:
-        pending.append((task, None if task.live else _submitted(pool, task, nonfinite)))
+        future = None if task.live else _submitted(pool, task, nonfinite, _fingerprints(conn, task))
+        pending.append((task, future))
         while len(pending) > window or (pending and pending[0][1] is None):
             yield _collected(*pending.popleft(), here)
     while pending:
         yield _collected(*pending.popleft(), here)
 
 
-def _submitted(pool: Executor, task: Task, nonfinite: Nonfinite) -> Future[tuple[int, str]] | None:
+def _submitted(
+    pool: Executor, task: Task, nonfinite: Nonfinite, fingerprints: list[tuple]
+) -> Future[tuple[int, str] | None] | None:
     from concurrent.futures import BrokenExecutor
 
     try:
-        return pool.submit(_work, task, nonfinite)
+        return pool.submit(_work, task, nonfinite, fingerprints)
     except BrokenExecutor:
         return None
 
 
 def _collected(
     task: Task,
-    future: Future[tuple[int, str]] | None,
+    future: Future[tuple[int, str] | None] | None,
     here: Callable[[Task], tuple[int, str]],
 ) -> tuple[int, str]:
-    """A task's lines from its worker or, if none could make them as the snapshot
-    has them (the store changed since, the worker died), made here."""
-    from concurrent.futures import BrokenExecutor
-
+    """A task's lines from its worker or, if it could not make them as the snapshot
+    has them, made here (where an error that is the store's own is raised)."""
     try:
         done = future.result() if future is not None else None
-    except BrokenExecutor:
+    except Exception:  # the worker's failure, whatever it was: the task is done here
         done = None
-    return done if done is not None and done[0] == task.points else here(task)
+    return done if done is not None else here(task)

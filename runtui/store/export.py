@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sqlite3
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -305,6 +306,21 @@ def metric_series(conn: sqlite3.Connection, selection: Selection) -> list[Series
             selection.args,
         )
     ]
+
+
+def metric_fingerprint(conn: sqlite3.Connection, run_id: int, key_id: int) -> tuple[Any, ...]:
+    """What changes whenever a metric's points do: its run (uuid, status, end)
+    and its summary (count, steps, last, min, max, downsample), which the
+    writer keeps current in the same transaction as the points. Empty when
+    the metric or the run is gone.
+    """
+    row = conn.execute(
+        "SELECT r.uuid, r.status, r.ended_at, s.count, s.first_step, s.last_step, s.last, "
+        "s.last_t, s.min, s.max, s.spark FROM metric_summary s JOIN runs r ON r.id = s.run_id "
+        "WHERE s.run_id = ? AND s.key_id = ?",
+        (run_id, key_id),
+    ).fetchone()
+    return () if row is None else (*row[:-1], zlib.crc32(row[-1].encode()))
 
 
 def points_between(
