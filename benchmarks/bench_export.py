@@ -12,7 +12,8 @@ interpreter:
     SQLite, ``nan`` for NaN) handed to ``csv.writer.writerows``; the two
     files must have the same number of lines and bytes;
 (c) memory stays flat: the same export of a tenth of the runs (``--filter``)
-    must peak within 16 MiB of the full one;
+    must peak within 16 MiB of the full one, in the exporting process and
+    in its largest worker;
 (d) for information, JSON lines from the same store, and the CSV export
     again in one process (``--jobs 1``).
 """
@@ -46,7 +47,9 @@ try:
     main({args!r}, standalone_mode=False)
 finally:
     elapsed = time.perf_counter() - t0
-_report({{"elapsed": elapsed, "peak_rss": _peak_rss()}})
+import resource
+worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # the largest worker
+_report({{"elapsed": elapsed, "peak_rss": _peak_rss(), "worker_rss": worker}})
 """
 )
 
@@ -100,15 +103,16 @@ def run(quick: bool) -> list[Row]:
         alone = run_python(RUNTUI_CHILD.format(args=[*base, "--jobs", "1", "-o", str(ours)]))
     same = ours_shape == raw_shape and ours_shape[0] == points + 1
     rate, raw_rate = points / a["elapsed"], points / b["elapsed"]
-    growth = (a["peak_rss"] - tenth["peak_rss"]) / MIB
+    growth = max(a[k] - tenth[k] for k in ("peak_rss", "worker_rss")) / MIB
     return [
         Row(f"export {points:,} points to CSV", a["elapsed"], "s", b["elapsed"],
             "<= 1.5x raw", a["elapsed"] <= 1.5 * b["elapsed"]),
         Row("  rows/s", rate, "rows/s", raw_rate, ">= 1,000,000 rows/s", rate >= 1_000_000),
         Row("  same lines and bytes as raw", float(same), "", None, "1", same),
         Row("  peak RSS", a["peak_rss"] / MIB, "MiB", b["peak_rss"] / MIB),
-        Row("  peak RSS growth, 10% -> 100% of the points", growth, "MiB", None, "<= 16 MiB",
-            growth <= 16),
+        Row("  peak RSS of a worker process", a["worker_rss"] / MIB, "MiB"),
+        Row("  peak RSS growth, 10% -> 100% of the points (either)", growth, "MiB", None,
+            "<= 16 MiB", growth <= 16),
         Row("export to JSON lines (no bar)", points / jsonl["elapsed"], "rows/s"),
         Row("CSV in one process, --jobs 1 (no bar)", points / alone["elapsed"], "rows/s"),
     ]  # fmt: skip

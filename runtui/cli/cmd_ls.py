@@ -8,6 +8,7 @@ import click
 
 from runtui.cli.common import handle_errors, open_store_for_cli, store_option
 from runtui.cli.output import (
+    AS_IS,
     DATA_FORMATS,
     format_option,
     number_column,
@@ -59,9 +60,6 @@ def ls_command(experiment: str | None, query: str | None, fmt: str) -> None:
     _print_table(runs)
 
 
-_NUMBERS_OR_NOTHING = frozenset({int, float, type(None)})
-
-
 def _print_table(runs: Any) -> None:
     import sys
 
@@ -80,9 +78,7 @@ def _print_table(runs: Any) -> None:
         *map(text_column, raw[:first_metric]),
         *(number_column(values, 4) for values in raw[first_metric:]),
     ]
-    numeric = frozenset(
-        i for i in range(6, len(header)) if set(map(type, raw[i])) <= _NUMBERS_OR_NOTHING
-    )
+    numeric = frozenset(i for i in range(6, len(header)) if set(map(type, raw[i])) <= AS_IS)
     width = None
     if is_terminal(sys.stdout):
         import shutil  # only for a terminal: 5 ms of imports

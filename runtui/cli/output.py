@@ -225,7 +225,7 @@ def metric_line(fmt: str, run: str, key: str, *, escape_formulas: bool) -> str:
     return head + tail
 
 
-_AS_IS = frozenset({int, float, type(None)})  # cells every format writes as they are
+AS_IS = frozenset({int, float, type(None)})  # cells every format writes as they are
 _is_formula = methodcaller("startswith", FORMULA_START)
 
 
@@ -239,7 +239,7 @@ def _csv_columns(chunk: Sequence[Sequence[Any]], escape: bool) -> list[Sequence[
 
     def keep(column: Sequence[Any]) -> bool:
         kinds = set(map(type, column))
-        if kinds <= _AS_IS:
+        if kinds <= AS_IS:
             return True
         if kinds == {str}:
             return not (escape and any(map(_is_formula, column)))

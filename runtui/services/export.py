@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from runtui.store.reader import Store
     from runtui.store.records import Artifact, RunRecord
 
-CHUNK_ROWS = 20_000
 RUN_COLUMNS = ("id", "uuid", "name", "experiment", "status", "started_at", "ended_at", "duration_s")
 METRIC_COLUMNS = ("run", "key", "step", "timestamp", "value")
 LS_METRICS = 3
@@ -42,7 +41,9 @@ class Table:
 
     Each of ``chunks`` holds some rows as one sequence per column, aligned
     (writers work a column at a time). ``text``, when set, follows them: rows
-    already rendered as ``(row count, text)`` pieces (see `metrics_lines`).
+    already rendered as ``(row count, text)`` pieces in the writer's own line
+    format (`runtui.cli.output.metric_line`; in JSON each line comes after
+    its ``,`` separator, which the writer drops before the first).
     """
 
     columns: list[str]
@@ -186,7 +187,7 @@ class Listing:
         ]
 
     def table(self) -> Table:
-        """The listing for a writer (duration in seconds)."""
+        """The listing for a writer."""
         return Table(self.columns, iter([self.column_values()]), len(self.data.runs.uuid))
 
 

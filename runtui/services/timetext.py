@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 
 
 def epoch_ms(ts: float) -> int:
@@ -27,19 +26,10 @@ def iso_utc(ts: float | None) -> str | None:
 
 
 class MinuteTexts(dict[int, str]):
-    """Minute since the epoch → its text in ``fmt``, made the first time it is asked for.
-
-    ``zone`` is `time.gmtime` (UTC, the default) or `time.localtime`.
-    """
-
-    def __init__(
-        self, fmt: str = "%Y-%m-%dT%H:%M:", zone: Callable[[float], time.struct_time] = time.gmtime
-    ) -> None:
-        super().__init__()
-        self.fmt, self.zone = fmt, zone
+    """Minute since the epoch → ``2024-05-01T12:34:``, made the first time it is asked for."""
 
     def __missing__(self, minute: int) -> str:
-        text = time.strftime(self.fmt, self.zone(minute * 60))
+        text = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
         self[minute] = text
         return text
 

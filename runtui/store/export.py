@@ -51,16 +51,13 @@ class Selection:
 
 
 class RunFields(NamedTuple):
-    """The plain columns of the runs, as stored (times are unix seconds): one
-    sequence per column, aligned (10,000 runs build no object per run)."""
+    """The plain text columns of the runs (their times come as `DERIVED` cells):
+    one sequence per column, aligned (10,000 runs build no object per run)."""
 
-    row_id: Sequence[int]
     uuid: Sequence[str]
     name: Sequence[str]
     experiment: Sequence[str]
     status: Sequence[str]
-    started_at: Sequence[float]
-    ended_at: Sequence[float | None]
 
 
 @contextlib.contextmanager
@@ -89,13 +86,17 @@ def select_runs(store: Store, filter: str | None, experiment: str | None) -> Sel
     return Selection(where, tuple(args))
 
 
-_RUN_FIELDS = "r.id, r.uuid, r.name, e.name, r.status, r.started_at, r.ended_at"
+_RUN_FIELDS = "r.uuid, r.name, e.name, r.status"
 
+# floor() of a number (SQLite's CAST truncates towards zero)
+_FLOOR = "(CAST({0} AS INTEGER) - ({0} < CAST({0} AS INTEGER)))"
 # A time (unix seconds) as ISO 8601 UTC, rounded to the millisecond as
-# `runtui.services.timetext.iso_utc` rounds it (same double arithmetic).
+# `runtui.services.timetext.iso_utc` rounds it (same double arithmetic); NULL
+# past the year 9999, which SQLite's dates do not reach.
+_MS = _FLOOR.format("({0} * 1000 + 0.5)")
 _ISO_UTC = (
-    "strftime('%Y-%m-%dT%H:%M:%S', CAST({0} * 1000 + 0.5 AS INTEGER) / 1000, 'unixepoch')"
-    " || printf('.%03dZ', CAST({0} * 1000 + 0.5 AS INTEGER) % 1000)"
+    f"strftime('%Y-%m-%dT%H:%M:%S', {_FLOOR.format(f'{_MS} / 1000.0')}, 'unixepoch')"
+    f" || printf('.%03dZ', ({_MS} % 1000 + 1000) % 1000)"
 )
 _NOW = "(julianday('now') - 2440587.5) * 86400.0"
 _SECONDS = f"max(0.0, coalesce(r.ended_at, {_NOW}) - r.started_at)"  # to now while running
@@ -104,9 +105,9 @@ _SECONDS = f"max(0.0, coalesce(r.ended_at, {_NOW}) - r.started_at)"  # to now wh
 DERIVED = {
     "started_iso": _ISO_UTC.format("r.started_at"),
     "ended_iso": _ISO_UTC.format("r.ended_at"),
-    "started_local": (
-        "strftime('%Y-%m-%d %H:%M', CAST(r.started_at AS INTEGER), 'unixepoch', 'localtime')"
-    ),  # the minute it is in: whole seconds, as strftime would round 59.9996 up
+    "started_local": (  # the minute it is in: whole seconds, as strftime would round 59.9996 up
+        f"strftime('%Y-%m-%d %H:%M', {_FLOOR.format('r.started_at')}, 'unixepoch', 'localtime')"
+    ),
     "duration_s": _SECONDS,
     "duration_text": (  # 45s, 12m05s, 3h07m, 2d04h
         f"(SELECT CASE WHEN d < 60 THEN d || 's' "
@@ -144,13 +145,13 @@ class RunColumns:
 _LOOKUP_TABLES = {
     "params": (
         "params", "key",
-        "CASE WHEN k.kind IN ('bool', 'json') OR (k.kind = 'float' AND k.value IS NULL) "
-        "THEN CAST(k.kind || ':' || coalesce(k.value, '') AS BLOB) ELSE k.value END",
+        "CASE WHEN {k}.kind IN ('bool', 'json') OR ({k}.kind = 'float' AND {k}.value IS NULL) "
+        "THEN CAST({k}.kind || ':' || coalesce({k}.value, '') AS BLOB) ELSE {k}.value END",
     ),
-    "tags": ("tags", "key", "k.value"),
+    "tags": ("tags", "key", "{k}.value"),
     "lasts": (
         "metric_summary", "key_id",
-        "CASE WHEN k.last IS NULL AND k.run_id IS NOT NULL THEN X'' ELSE k.last END",
+        "CASE WHEN {k}.last IS NULL AND {k}.run_id IS NOT NULL THEN X'' ELSE {k}.last END",
     ),
 }  # fmt: skip
 _LOOKUPS_PER_QUERY = 30  # one join each; SQLite joins at most 64 tables in one SELECT
@@ -190,7 +191,7 @@ def run_columns(
             joins, args, width = [], [], 0
             for n, (kind, _, key) in enumerate(batch):
                 table, key_column, cell = _LOOKUP_TABLES[kind]
-                fields.append(cell.replace("k.", f"k{n}."))
+                fields.append(cell.format(k=f"k{n}"))
                 joins.append(
                     f"LEFT JOIN {table} k{n} ON k{n}.run_id = r.id AND k{n}.{key_column} = ?"
                 )
