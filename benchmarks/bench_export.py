@@ -28,6 +28,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 
 from benchmarks.big_stores import build_store
 from benchmarks.common import RESULT_PREFIX, Row, main, run_python, temp_dir
+from runtui.services.metrics_text import worker_count
 
 MIB = 1 << 20
 
@@ -93,9 +94,11 @@ def run(quick: bool) -> list[Row]:
         b = run_python(RAW_CHILD.format(db=str(store / "runtui.db"), out=str(raw)))
         ours_shape, raw_shape = _lines_and_bytes(ours), _lines_and_bytes(raw)
         ours.unlink()
+        # As many workers as the full export uses (it has enough points for the default).
+        jobs = str(worker_count(points, None) or 1)
         tenth = run_python(
             RUNTUI_CHILD.format(
-                args=[*base, "--filter", "seed<" + str(runs // 10), "-o", str(ours)]
+                args=[*base, "--filter", f"seed<{runs // 10}", "--jobs", jobs, "-o", str(ours)]
             )
         )
         ours.unlink()
