@@ -282,7 +282,8 @@ def _time_texts(name: str, times: list[float | None]) -> list[str | None]:
 def test_times_made_by_sqlite_read_as_iso_utc_makes_them():
     from runtui.services.timetext import iso_utc
 
-    times = [*EDGE_TIMES, *MANY_TIMES, None]
+    halves = [T0 + n * 0.0005 for n in range(2000)]  # every other one on a rounding edge
+    times = [*EDGE_TIMES, *MANY_TIMES, *halves, None]
     for name in ("started_iso", "ended_iso"):
         assert _time_texts(name, times) == [iso_utc(t) for t in times]
 

@@ -93,10 +93,10 @@ _FLOOR = "(CAST({0} AS INTEGER) - ({0} < CAST({0} AS INTEGER)))"
 # A time (unix seconds) as ISO 8601 UTC, rounded to the millisecond as
 # `runtui.services.timetext.iso_utc` rounds it (same double arithmetic); NULL
 # past the year 9999, which SQLite's dates do not reach.
-_MS = _FLOOR.format("({0} * 1000 + 0.5)")
-_ISO_UTC = (
-    f"strftime('%Y-%m-%dT%H:%M:%S', {_FLOOR.format(f'{_MS} / 1000.0')}, 'unixepoch')"
-    f" || printf('.%03dZ', ({_MS} % 1000 + 1000) % 1000)"
+_ISO_UTC = (  # %f: seconds and exact milliseconds from the whole number of ms given
+    "strftime('%Y-%m-%dT%H:%M:%fZ', "
+    + _FLOOR.format("({0} * 1000 + 0.5)")
+    + " / 1000.0, 'unixepoch')"
 )
 _NOW = "(julianday('now') - 2440587.5) * 86400.0"
 _SECONDS = f"max(0.0, coalesce(r.ended_at, {_NOW}) - r.started_at)"  # to now while running
