@@ -29,6 +29,9 @@ for command in sys.stdin:
     elif verb == "write":
         sys.stdout.write(arg)
         sys.stdout.flush()
+    elif verb == "redraw":  # a progress bar's redraw: a carriage return, then the text
+        sys.stdout.write("\r" + arg)
+        sys.stdout.flush()
     elif verb == "finish":
         run.finish()
         break

@@ -185,3 +185,30 @@ def test_a_store_error_while_following_is_one_line(
     assert (
         result.stderr == "runtui: error: cannot use the store: database disk image is malformed\n"
     )
+
+
+def test_on_a_terminal_the_line_being_written_is_redrawn_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import os
+
+    from runtui.cli.cmd_tail import _printer
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    monkeypatch.setattr("shutil.get_terminal_size", lambda: os.terminal_size((21, 5)))
+    emit = _printer()
+    emit(["epoch 1"], " 10%|#")
+    emit([], " 20%|##\x1b]0;t\x07")  # redrawn; nothing unsafe reaches the terminal
+    emit([], " 30%|### " + "x" * 40)  # cut to the width: a wrapped line cannot be redrawn
+    emit(["100%|##########"], "")  # the bar's line ended: cleared, printed as a line
+    redraw = "\r\x1b[2K"
+    assert screen.getvalue() == (
+        "epoch 1\n 10%|#" + redraw + " 20%|##" + redraw + " 30%|### xxxxxxxxxxx"
+        + redraw + "100%|##########\n"
+    )  # fmt: skip

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from live_writer import Writer, writers
 
-from runtui.live import ChangeFeed, Changes, LogTail
+from runtui.live import ChangeFeed, Changes, LogTail, LogUpdate
 from runtui.store import location
 
 
@@ -223,3 +223,27 @@ def test_tail_of_a_file_continues_exactly_after_the_last_complete_line(tmp_path:
     update = tail.read()
     assert update is not None and update.lines == ["half done", "next"]
     assert tail.read() is None
+
+
+def test_the_line_being_written_comes_each_time_it_changes(tmp_path: Path):
+    log = tmp_path / "run.log"
+    log.write_bytes(b"start\n")
+    tail = LogTail(log, initial_lines=5)
+
+    def written(data: bytes) -> LogUpdate | None:
+        with open(log, "ab") as f:
+            f.write(data)
+        return tail.read()
+
+    first = tail.read()
+    assert first is not None and first.lines == ["start"] and first.partial == ""
+    update = written(b"\r 10%|#    |")
+    assert update is not None and update.lines == [] and update.partial == " 10%|#    |"
+    assert tail.read() is None  # nothing new: no update
+    update = written(b"\r 50%|##   |\r 90%|#### | caf\xc3")  # a character cut in two
+    assert update is not None and update.partial == " 90%|#### | caf"
+    update = written(b"\xa9\n")
+    assert update is not None and update.lines == [" 90%|#### | café"] and update.partial == ""
+    written(b"no newline yet")
+    ended = tail.finish()  # the run ended: the unfinished line is a line
+    assert ended is not None and ended.lines == ["no newline yet"] and ended.partial == ""

@@ -151,6 +151,34 @@ async def test_logs_tab_follows_new_lines_and_counts_them_when_scrolled_up(
         await until(pilot, lambda: log_lines(screen) == ["rotated 1", "rotated 2"])
 
 
+def line_in_progress(screen: RunScreen) -> str | None:
+    """The progress line shown under the log, or None when hidden."""
+    shown = screen.query_one("#log-partial", Static)
+    return str(shown.content) if shown.display else None
+
+
+async def test_a_progress_bar_being_redrawn_shows_under_the_log(
+    start_writer: Callable[..., Writer], store_dir: Path
+) -> None:
+    writer = start_writer("bar")
+    writer.send("print epoch 1", "redraw  10%|#         | 1/10")
+    app = RuntuiApp(store_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = await open_run(pilot, "bar")
+        await pilot.press("2")
+        await until(pilot, lambda: line_in_progress(screen) == " 10%|#         | 1/10")
+        assert log_lines(screen)[-1:] == ["epoch 1"]
+
+        writer.send("redraw  60%|######    | 6/10 \x1b[31mred")
+        await until(pilot, lambda: (line_in_progress(screen) or "").startswith(" 60%"))
+        assert "\x1b" not in (line_in_progress(screen) or "")
+
+        writer.send("redraw 100%|##########| 10/10", "print ")  # the bar ends its line
+        await until(pilot, lambda: log_lines(screen)[-1:] == ["100%|##########| 10/10"])
+        assert line_in_progress(screen) is None
+
+
 async def test_metrics_and_header_follow_the_run(
     start_writer: Callable[..., Writer], store_dir: Path
 ) -> None:

@@ -7,13 +7,16 @@ moves, screen clears, window titles) is removed; into a pipe or file, or
 with ``NO_COLOR``, all of them are removed.
 
 ``-f`` follows the run through the live feed (`runtui.live`) until the run
-ends, then prints the unfinished last line, if any, and exits 0.
+ends, then prints the unfinished last line, if any, and exits 0. On a
+terminal, the line being written meanwhile (a progress bar) is shown and
+redrawn in place as it changes; into a pipe only finished lines go.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 import threading
 from collections.abc import Callable
@@ -26,7 +29,8 @@ from runtui.cli.output import store_errors
 
 EXIT_INTERRUPTED = 130
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
-Emit = Callable[[list[str]], None]
+Emit = Callable[[list[str], str], None]  # finished lines, the line being written
+_REDRAW = "\r\x1b[2K"  # back to the start of the line, and clear it
 
 
 def _for_terminal(line: str) -> str:
@@ -47,14 +51,29 @@ def _for_terminal(line: str) -> str:
 def _printer() -> Emit:
     from runtui.services.textsafe import plain
 
-    clean = _for_terminal if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else plain
+    terminal = sys.stdout.isatty()
+    clean = _for_terminal if terminal and not os.environ.get("NO_COLOR") else plain
+    shown = False  # a line being written is on the screen, below the finished ones
 
-    def emit(lines: list[str]) -> None:
-        if lines:
-            sys.stdout.write("".join(clean(line) + "\n" for line in lines))
+    def emit(lines: list[str], partial: str = "") -> None:
+        nonlocal shown
+        out = _REDRAW if shown else ""
+        out += "".join(clean(line) + "\n" for line in lines)
+        shown = terminal and bool(partial)
+        if shown:  # plain, cut to the width: a wrapped line cannot be redrawn in place
+            width = max(1, shutil.get_terminal_size().columns - 1)
+            out += _cut(plain(partial), width)
+        if out:
+            sys.stdout.write(out)
             sys.stdout.flush()
 
     return emit
+
+
+def _cut(text: str, width: int) -> str:
+    from rich.cells import cell_len, set_cell_size
+
+    return text if cell_len(text) <= width else set_cell_size(text, width)
 
 
 def _follow(uuid: str, path: Path, count: int, emit: Emit) -> None:
@@ -69,7 +88,7 @@ def _follow(uuid: str, path: Path, count: int, emit: Emit) -> None:
     def deliver(changes: Changes) -> None:
         update = changes.logs.get(uuid)
         if update is not None:
-            emit(update.lines)
+            emit(update.lines, update.partial)
         ended = any(r.uuid == uuid and r.status != "running" for r in changes.changed_runs)
         if ended or uuid in changes.removed_runs:
             stop.set()
@@ -77,7 +96,7 @@ def _follow(uuid: str, path: Path, count: int, emit: Emit) -> None:
     try:
         if feed.store.run(uuid).status != "running":  # ended before the feed's baseline
             update = LogTail(path, count).finish()
-            emit(update.lines if update else [])
+            emit(update.lines if update else [], "")
             return
         feed.run(deliver, stop)
     finally:
@@ -125,9 +144,9 @@ def tail(run_ref: str, follow: bool, count: int) -> None:
         else:
             from runtui.services.logs import read_tail
 
-            emit(read_tail(path, count))
+            emit(read_tail(path, count), "")
     except KeyboardInterrupt:
-        sys.stdout.flush()
+        emit([], "")  # a line being written is cleared, not left under the prompt
         sys.exit(EXIT_INTERRUPTED)
 
 

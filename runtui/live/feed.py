@@ -96,9 +96,8 @@ class Changes:
             if uuid in self.logs:
                 self.logs[uuid].merge(update, keep_lines)
             else:
-                self.logs[uuid] = LogUpdate(list(update.lines), update.reset)
-                if keep_lines is not None:
-                    self.logs[uuid].merge(LogUpdate(), keep_lines)
+                self.logs[uuid] = LogUpdate(list(update.lines), update.reset, update.partial)
+                self.logs[uuid].keep_last(keep_lines)
         if later.mode is not None:
             self.mode = later.mode
 

@@ -9,8 +9,9 @@ notices truncation and replacement) and adds what a live view needs on top:
 * when the file was truncated or replaced, the next read starts over from
   the new file's tail (bounded: a replaced 1 GB file is not read whole) and
   says ``reset`` so the view clears itself first;
-* a line still being written is held back until its newline, and handed out
-  by `finish` once the run has ended.
+* a line still being written (a progress bar redrawn with ``\r``) comes as
+  `LogUpdate.partial`, again each time it changes, until its newline makes
+  it one of the lines; `finish` hands it out as a line once the run has ended.
 """
 
 from __future__ import annotations
@@ -27,17 +28,26 @@ RESTART_LINES = 1000  # lines kept from a replaced/truncated file when no tail s
 
 @dataclass
 class LogUpdate:
-    """New lines of one log. ``reset``: clear what is shown before adding ``lines``."""
+    """New lines of one log. ``reset``: clear what is shown before adding ``lines``.
+
+    ``partial``: the line being written after them, as shown so far ("" when none).
+    """
 
     lines: list[str] = field(default_factory=list)
     reset: bool = False
+    partial: str = ""
 
     def merge(self, later: LogUpdate, keep: int | None = None) -> None:
         """Append a later update (a reset drops what came before it); keep the last ``keep``."""
+        self.partial = later.partial
         if later.reset:
             self.lines, self.reset = list(later.lines), True
         else:
             self.lines.extend(later.lines)
+        self.keep_last(keep)
+
+    def keep_last(self, keep: int | None) -> None:
+        """Drop all but the last ``keep`` lines (None: keep all)."""
         if keep is not None and len(self.lines) > keep:
             del self.lines[: len(self.lines) - keep]
             self.reset = True  # older lines were dropped: the view must start over
@@ -64,6 +74,7 @@ class LogTail:
         self.path = path
         self.initial_lines = initial_lines
         self._follower: LogFollower | None = None
+        self._partial = ""  # the line in progress as last handed out
         try:
             st = os.stat(path)
             self._start: tuple[int, int] | None = (st.st_ino, st.st_size)
@@ -72,6 +83,16 @@ class LogTail:
 
     def read(self) -> LogUpdate | None:
         """What is new since the last call, or None when nothing is."""
+        update = self._read()
+        partial = self._follower.pending() if self._follower is not None else ""
+        if update is None and partial == self._partial:
+            return None
+        self._partial = partial
+        update = update or LogUpdate()
+        update.partial = partial
+        return update
+
+    def _read(self) -> LogUpdate | None:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -122,4 +143,5 @@ class LogTail:
         update = self.read() or LogUpdate()
         if self._follower is not None:
             update.lines.extend(self._follower.flush_partial())
-        return update if update.lines or update.reset else None
+        had_partial, update.partial, self._partial = bool(self._partial), "", ""
+        return update if update.lines or update.reset or had_partial else None

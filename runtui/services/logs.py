@@ -10,6 +10,7 @@ but not sanitized: callers choose `textsafe.plain` or a styled rendering.
 
 from __future__ import annotations
 
+import codecs
 import os
 from pathlib import Path
 from typing import BinaryIO
@@ -115,6 +116,15 @@ class LogFollower:
         self.offset += len(data)
         *lines, self.partial = (self.partial + data).split(b"\n")
         return _decode(lines)
+
+    def pending(self) -> str:
+        """The line being written (held back until its newline), as shown so far.
+
+        A progress bar redraws it with ``\r`` many times a second and ends it
+        only when done; a multi-byte character cut at the end is left out.
+        """
+        text = codecs.getincrementaldecoder("utf-8")("replace").decode(self.partial)
+        return fold_redraws(text)
 
     def flush_partial(self) -> list[str]:
         """The held-back unfinished line, if any (when the run has ended)."""

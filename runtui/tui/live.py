@@ -71,11 +71,13 @@ class PointsAdded(Message, bubble=False):
 
 @dataclass
 class LogLinesAdded(Message, bubble=False):
-    """New lines of a followed log (raw: sanitize before display). ``reset``: clear first."""
+    """New lines of a followed log (raw: sanitize before display). ``reset``: clear first;
+    ``partial``: the line being written after them ("" when none)."""
 
     run_uuid: str
     lines: list[str]
     reset: bool
+    partial: str = ""
 
 
 class _StopWhen:
@@ -206,7 +208,7 @@ class LiveUpdates:
         for uuid, points in held.points.items():
             self._post(PointsAdded(uuid, points))
         for uuid, update in held.logs.items():
-            self._post(LogLinesAdded(uuid, update.lines, update.reset))
+            self._post(LogLinesAdded(uuid, update.lines, update.reset, update.partial))
         held.points, held.logs, held.mode = {}, {}, None
         if not (held.new_runs or held.changed_runs or held.removed_runs):
             return

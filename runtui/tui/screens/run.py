@@ -225,7 +225,7 @@ class RunScreen(Screen[None]):
     def on_log_lines_added(self, event: LogLinesAdded) -> None:
         if event.run_uuid == self.run_uuid:
             for logs in self.query(LogView):
-                logs.show_live(event.lines, event.reset)
+                logs.show_live(event.lines, event.reset, event.partial)
 
     def reload_run(self) -> None:
         """Re-read the run (status, error, params, metric summaries) after it changed."""

@@ -17,6 +17,9 @@ toggles wrapping lines longer than the view (unwrapped, they scroll sideways).
 
 `append_lines` is how a live feed adds what was written since; `follower`
 is a `LogFollower` positioned at the end of what was loaded, for that feed.
+While a run is live, the line it is still writing (a progress bar redrawn
+with ``\r`` until the epoch ends) shows under the log, updated as it
+changes, and joins the log when its newline comes.
 """
 
 from __future__ import annotations
@@ -229,6 +232,7 @@ class LogView(Vertical):
     DEFAULT_CSS = """
     LogView #log-status { height: 1; padding: 0 1; color: $text-muted; }
     LogView SearchableLog { height: 1fr; }
+    LogView #log-partial { height: 1; color: $text-muted; display: none; }
     LogView #log-search { height: 1; border: none; padding: 0 1; }
     LogView #log-search:focus { border: none; background: $boost; }
     """
@@ -259,6 +263,7 @@ class LogView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="log-status", markup=False)
         yield SearchableLog(max_lines=MAX_LINES, id="log")
+        yield Static(id="log-partial", markup=False)
         yield Input(placeholder="/ to search the loaded lines · n/N next/previous",
                     id="log-search")  # fmt: skip
 
@@ -309,9 +314,10 @@ class LogView(Vertical):
         if safe := safe_lines(lines):
             self.log.write_lines(safe)
 
-    def show_live(self, lines: list[str], reset: bool) -> None:
+    def show_live(self, lines: list[str], reset: bool, partial: str = "") -> None:
         """Live: lines written since; ``reset`` replaces what is shown (the feed's first
-        update, or the file was truncated or replaced).
+        update, or the file was truncated or replaced); ``partial``, the line being
+        written (a progress bar), shown under the log until it ends.
 
         The view follows while it is at the bottom; scrolled up, it stays put
         and counts the new lines below until ``G`` (or scrolling down) returns.
@@ -323,6 +329,10 @@ class LogView(Vertical):
             self._unseen = 0
         at_end = log.is_vertical_scroll_end
         self.append_lines(lines)
+        in_progress = self.query_one("#log-partial", Static)
+        shown = display_line(partial)
+        in_progress.update(Text(shown, no_wrap=True, overflow="ellipsis"))
+        in_progress.display = bool(shown)
         if log.auto_scroll and (at_end or reset):
             log.scroll_end(animate=False, immediate=True)
         else:
