@@ -220,19 +220,36 @@ def test_steps_far_apart_still_make_small_pieces(store_dir: Path, monkeypatch: p
     assert pieces[-1].points == 1 and pieces[-1].steps[1] == 10**15
 
 
-def test_workers_die_with_a_killed_export(store_dir: Path):
+def _exporting(store_dir: Path) -> tuple[subprocess.Popen[bytes], list[psutil.Process]]:
+    """A real ``runtui export`` of 600,000 points with two workers, caught mid-way."""
     add_run(store_dir, "big", metrics={"a": [i / 7 for i in range(300_000)], "b": [1.5] * 300_000})
     export = subprocess.Popen(
         [sys.executable, "-m", "runtui", "export", "--what", "metrics", "--jobs", "2",
          "-o", str(store_dir / "out.csv")],
         env={**os.environ, "RUNTUI_STORE": str(store_dir)},
+        stderr=subprocess.PIPE,
     )  # fmt: skip
     parent = psutil.Process(export.pid)
     deadline = time.monotonic() + 30
     while len(workers := parent.children()) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert len(workers) == 2 and export.poll() is None, "the export ended too soon to test"
+    return export, workers
+
+
+def test_workers_die_with_a_killed_export(store_dir: Path):
+    export, workers = _exporting(store_dir)
     export.kill()
     export.wait()
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert alive == []
+
+
+def test_ctrl_c_stops_an_export_quietly_leaving_no_file(store_dir: Path):
+    export, workers = _exporting(store_dir)
+    export.send_signal(signal.SIGINT)
+    _, errors = export.communicate(timeout=30)
+    assert export.returncode == 130
+    assert errors == b""
+    assert psutil.wait_procs(workers, timeout=10)[1] == []
+    assert [p.name for p in store_dir.iterdir() if "out.csv" in p.name] == []

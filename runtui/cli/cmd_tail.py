@@ -24,10 +24,15 @@ from pathlib import Path
 
 import click
 
-from runtui.cli.common import handle_errors, open_store_for_cli, resolved_store_path, store_option
+from runtui.cli.common import (
+    EXIT_INTERRUPTED,
+    handle_errors,
+    open_store_for_cli,
+    resolved_store_path,
+    store_option,
+)
 from runtui.cli.output import store_errors
 
-EXIT_INTERRUPTED = 130
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 Emit = Callable[[list[str], str], None]  # finished lines, the line being written
 _REDRAW = "\r\x1b[2K"  # back to the start of the line, and clear it

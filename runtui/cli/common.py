@@ -15,6 +15,7 @@ from runtui.errors import RuntuiError
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a process ended by SIGINT
 
 
 class StoreRef:
@@ -63,7 +64,9 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 
 def handle_errors(fn: F) -> F:
-    """Turn `RuntuiError` (and a closed stdout pipe) into a one-line message and exit 2."""
+    """Turn `RuntuiError` (and a closed stdout pipe) into a one-line message and exit 2;
+    Ctrl-C into exit status 130, quietly (not click's "Aborted!" and status 1, which
+    here means "differences found")."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -71,6 +74,8 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except RuntuiError as exc:
             fail(str(exc))
+        except KeyboardInterrupt:
+            sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(0)
