@@ -193,7 +193,7 @@ def test_on_a_terminal_the_line_being_written_is_redrawn_in_place(
     import io
     import os
 
-    from runtui.cli.cmd_tail import _printer
+    from runtui.cli.cmd_tail import _Printer
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -202,13 +202,17 @@ def test_on_a_terminal_the_line_being_written_is_redrawn_in_place(
     screen = Terminal()
     monkeypatch.setattr(sys, "stdout", screen)
     monkeypatch.setattr("shutil.get_terminal_size", lambda: os.terminal_size((21, 5)))
-    emit = _printer()
+    emit = _Printer()
     emit(["epoch 1"], " 10%|#")
     emit([], " 20%|##\x1b]0;t\x07")  # redrawn; nothing unsafe reaches the terminal
     emit([], " 30%|### " + "x" * 40)  # cut to the width: a wrapped line cannot be redrawn
+    emit([], "\t40%|#### 中文中文中文")  # tabs and wide characters count as the terminal shows them
     emit(["100%|##########"], "")  # the bar's line ended: cleared, printed as a line
+    emit([], "next epoch 1%")
+    emit.close()  # stopped: the line stays, the prompt goes below it
     redraw = "\r\x1b[2K"
     assert screen.getvalue() == (
         "epoch 1\n 10%|#" + redraw + " 20%|##" + redraw + " 30%|### xxxxxxxxxxx"
-        + redraw + "100%|##########\n"
+        + redraw + "        40%|#### 中 " + redraw + "100%|##########\n"
+        + "next epoch 1%\n"
     )  # fmt: skip

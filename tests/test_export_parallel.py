@@ -233,23 +233,33 @@ def _exporting(store_dir: Path) -> tuple[subprocess.Popen[bytes], list[psutil.Pr
     deadline = time.monotonic() + 30
     while len(workers := parent.children()) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert len(workers) == 2 and export.poll() is None, "the export ended too soon to test"
+    if len(workers) < 2 or export.poll() is not None:
+        export.kill()
+        _survivors(workers)
+        pytest.fail("the export ended too soon, or started no workers")
     return export, workers
+
+
+def _survivors(workers: list[psutil.Process]) -> list[psutil.Process]:
+    """Workers still alive after a few seconds; killed, so no failure leaves them behind."""
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    for worker in alive:
+        worker.kill()
+    return alive
 
 
 def test_workers_die_with_a_killed_export(store_dir: Path):
     export, workers = _exporting(store_dir)
     export.kill()
     export.wait()
-    _, alive = psutil.wait_procs(workers, timeout=10)
-    assert alive == []
+    assert _survivors(workers) == []
 
 
 def test_ctrl_c_stops_an_export_quietly_leaving_no_file(store_dir: Path):
     export, workers = _exporting(store_dir)
     export.send_signal(signal.SIGINT)
     _, errors = export.communicate(timeout=30)
+    assert _survivors(workers) == []
     assert export.returncode == 130
     assert errors == b""
-    assert psutil.wait_procs(workers, timeout=10)[1] == []
     assert [p.name for p in store_dir.iterdir() if "out.csv" in p.name] == []

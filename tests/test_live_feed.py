@@ -247,3 +247,17 @@ def test_the_line_being_written_comes_each_time_it_changes(tmp_path: Path):
     written(b"no newline yet")
     ended = tail.finish()  # the run ended: the unfinished line is a line
     assert ended is not None and ended.lines == ["no newline yet"] and ended.partial == ""
+
+
+def test_the_line_being_written_is_read_only_from_its_last_redraw(tmp_path: Path):
+    from runtui.services.logs import PENDING_BYTES
+
+    log = tmp_path / "run.log"
+    log.write_bytes(b"start\n" + b"\r old redraw" * 100_000 + b"\r" + b"y" * 100_000)
+    tail = LogTail(log, initial_lines=5)
+    first = tail.read()
+    assert first is not None and first.partial == "y" * PENDING_BYTES  # what a view can show
+    log.write_bytes(b"rotated\n\r 5%")  # replaced by a shorter file: start over
+    update = tail.read()
+    assert update is not None and update.reset
+    assert update.lines == ["rotated"] and update.partial == " 5%"

@@ -161,14 +161,16 @@ async def test_a_progress_bar_being_redrawn_shows_under_the_log(
     start_writer: Callable[..., Writer], store_dir: Path
 ) -> None:
     writer = start_writer("bar")
-    writer.send("print epoch 1", "redraw  10%|#         | 1/10")
+    writer.send(*(f"print line {i}" for i in range(80)), "redraw  10%|#         | 1/10")
     app = RuntuiApp(store_dir)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = await open_run(pilot, "bar")
         await pilot.press("2")
         await until(pilot, lambda: line_in_progress(screen) == " 10%|#         | 1/10")
-        assert log_lines(screen)[-1:] == ["epoch 1"]
+        log = screen.query_one(LogView).log
+        assert log_lines(screen)[-1:] == ["line 79"]
+        await until(pilot, lambda: log.is_vertical_scroll_end)  # still following
 
         writer.send("redraw  60%|######    | 6/10 \x1b[31mred")
         await until(pilot, lambda: (line_in_progress(screen) or "").startswith(" 60%"))
@@ -176,6 +178,25 @@ async def test_a_progress_bar_being_redrawn_shows_under_the_log(
 
         writer.send("redraw 100%|##########| 10/10", "print ")  # the bar ends its line
         await until(pilot, lambda: log_lines(screen)[-1:] == ["100%|##########| 10/10"])
+        assert line_in_progress(screen) is None
+        await until(pilot, lambda: log.is_vertical_scroll_end)
+        assert "new line" not in log_status(screen)
+
+
+async def test_an_ended_runs_unfinished_last_line_is_its_last_line(
+    start_writer: Callable[..., Writer], store_dir: Path
+) -> None:
+    writer = start_writer("ended")
+    writer.send("print one", "write half a line", "finish")
+    writer.proc.wait(10)
+    app = RuntuiApp(store_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = await open_run(pilot, "ended")
+        await pilot.press("2")
+        await until(pilot, lambda: log_lines(screen)[-2:] == ["one", "half a line"])
+        await pilot.pause(0.3)  # a live feed, if any, would have delivered by now
+        assert log_lines(screen)[-2:] == ["one", "half a line"]
         assert line_in_progress(screen) is None
 
 

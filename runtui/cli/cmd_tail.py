@@ -53,26 +53,38 @@ def _for_terminal(line: str) -> str:
     return "".join(pieces)
 
 
-def _printer() -> Emit:
-    from runtui.services.textsafe import plain
+class _Printer:
+    """Prints finished lines, and on a terminal the line being written, redrawn in place."""
 
-    terminal = sys.stdout.isatty()
-    clean = _for_terminal if terminal and not os.environ.get("NO_COLOR") else plain
-    shown = False  # a line being written is on the screen, below the finished ones
+    def __init__(self) -> None:
+        from runtui.services.textsafe import plain
 
-    def emit(lines: list[str], partial: str = "") -> None:
-        nonlocal shown
-        out = _REDRAW if shown else ""
-        out += "".join(clean(line) + "\n" for line in lines)
-        shown = terminal and bool(partial)
-        if shown:  # plain, cut to the width: a wrapped line cannot be redrawn in place
+        self.terminal = sys.stdout.isatty()
+        use_colour = self.terminal and not os.environ.get("NO_COLOR")
+        self.clean = _for_terminal if use_colour else plain
+        self.plain = plain
+        self.shown = False  # a line being written is on the screen, below the finished ones
+
+    def __call__(self, lines: list[str], partial: str = "") -> None:
+        out = _REDRAW if self.shown else ""
+        out += "".join(self.clean(line) + "\n" for line in lines)
+        self.shown = self.terminal and bool(partial)
+        if self.shown:  # plain, cut to the width: a wrapped line cannot be redrawn in place
             width = max(1, shutil.get_terminal_size().columns - 1)
-            out += _cut(plain(partial), width)
-        if out:
-            sys.stdout.write(out)
-            sys.stdout.flush()
+            out += _cut(self.plain(partial).expandtabs(8), width)
+        self._write(out)
 
-    return emit
+    def close(self) -> None:
+        """Stopped (Ctrl-C, an error): a line being written stays, the prompt goes below it."""
+        if self.shown:
+            self.shown = False
+            self._write("\n")
+
+    @staticmethod
+    def _write(text: str) -> None:
+        if text:
+            sys.stdout.write(text)
+            sys.stdout.flush()
 
 
 def _cut(text: str, width: int) -> str:
@@ -136,7 +148,7 @@ def tail(run_ref: str, follow: bool, count: int) -> None:
       runtui tail brave-otter-7 -n 50
       runtui tail 3f2a9c1e -f | grep loss
     """
-    emit = _printer()
+    emit = _Printer()
     try:
         store = open_store_for_cli()
         try:
@@ -151,8 +163,9 @@ def tail(run_ref: str, follow: bool, count: int) -> None:
 
             emit(read_tail(path, count), "")
     except KeyboardInterrupt:
-        emit([], "")  # a line being written is cleared, not left under the prompt
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        emit.close()
 
 
 commands = [tail]

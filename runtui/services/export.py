@@ -133,6 +133,8 @@ def metrics_lines(
     are made by ``jobs`` processes (default: one per CPU for a big export;
     see `runtui.services.metrics_text`), which stop when the block is left.
     """
+    # The workers stop before the snapshot ends: the parent formats inside it
+    # whatever they hand back.
     with sql.read_snapshot(store.conn):
         selection = sql.select_runs(store, filter, experiment)
         tasks = metrics_text.plan(store.conn, selection, line_of)

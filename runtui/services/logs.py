@@ -78,6 +78,9 @@ def read_tail(path: Path, max_lines: int = 1000) -> list[str]:
     return _decode(lines[-max_lines:]) if max_lines else []
 
 
+PENDING_BYTES = 4096  # of a line being written: more than any view shows of it
+
+
 class LogFollower:
     """Reads what was appended to a log since the last call.
 
@@ -121,10 +124,13 @@ class LogFollower:
         """The line being written (held back until its newline), as shown so far.
 
         A progress bar redraws it with ``\r`` many times a second and ends it
-        only when done; a multi-byte character cut at the end is left out.
+        only when done, so it can grow for hours: only what follows the last
+        ``\r`` is decoded (a ``\r`` byte is never inside a UTF-8 character),
+        and only its first `PENDING_BYTES`. A character cut at the end is left out.
         """
-        text = codecs.getincrementaldecoder("utf-8")("replace").decode(self.partial)
-        return fold_redraws(text)
+        line = self.partial.rstrip(b"\r")
+        shown = line[line.rfind(b"\r") + 1 :][:PENDING_BYTES]
+        return codecs.getincrementaldecoder("utf-8")("replace").decode(shown)
 
     def flush_partial(self) -> list[str]:
         """The held-back unfinished line, if any (when the run has ended)."""

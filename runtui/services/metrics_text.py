@@ -19,6 +19,9 @@ points in one read transaction of its own and hands a task back unformatted
 if any fingerprint differs (a run removed, its id reused, points merged or
 logged again); this process then formats it inside the snapshot, as it
 does the runs that were still running and any task a worker failed on.
+One change escapes the fingerprint: a step of a finished run logged again
+with the very same value and only a new time, by a writer that leaves the
+run's row as it was; the line then shows the new time.
 """
 
 from __future__ import annotations

@@ -170,12 +170,14 @@ class RunScreen(Screen[None]):
             artifacts.show(store.artifacts(record), store.artifact_path)
 
     def _open_logs(self) -> None:
-        """Read the log's end (once, in a thread) and follow it live from then on."""
+        """Read the log's end (once, in a thread) and, while the run is running, follow
+        it live from then on (an ended run's unfinished last line is just its last line)."""
         logs = self.query_one(LogView)
         if logs.loaded:
             return
         logs.load()
-        if (live := self._live()) is not None:
+        running = self.record is None or self.record.status == "running"
+        if running and (live := self._live()) is not None:
             live.follow_log(self.run_uuid, TAIL_LINES)
 
     def _focus_pane(self, pane: str | None) -> None:

@@ -332,9 +332,12 @@ class LogView(Vertical):
         in_progress = self.query_one("#log-partial", Static)
         shown = display_line(partial)
         in_progress.update(Text(shown, no_wrap=True, overflow="ellipsis"))
+        resized = in_progress.display != bool(shown)  # the log gains or loses a row
         in_progress.display = bool(shown)
         if log.auto_scroll and (at_end or reset):
             log.scroll_end(animate=False, immediate=True)
+            if resized:  # again once the new height is laid out, to stay at the end
+                self.call_after_refresh(log.scroll_end, animate=False, immediate=True)
         else:
             self._unseen += len(lines)
         self._update_status()
