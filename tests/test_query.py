@@ -295,7 +295,9 @@ def test_hostile_sizes_fail_cleanly(store: runtui.Store):
         started = time.perf_counter()
         with pytest.raises(QueryError, match=r"too deeply nested|too many conditions|too long"):
             store.runs(filter=query)
-        assert time.perf_counter() - started < 0.5
+        # Refused before any real work (about 50 ms here): this only catches a runaway
+        # (quadratic parsing would take minutes), not speed, so a loaded machine passes.
+        assert time.perf_counter() - started < 5
     assert names(store, "x" * 9_000) == set()
 
 
