@@ -36,7 +36,6 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
 from json.encoder import encode_basestring
-from operator import methodcaller
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
@@ -226,7 +225,13 @@ def metric_line(fmt: str, run: str, key: str, *, escape_formulas: bool) -> str:
 
 
 AS_IS = frozenset({int, float, type(None)})  # cells every format writes as they are
-_is_formula = methodcaller("startswith", FORMULA_START)
+_FORMULA_CHARS = frozenset(FORMULA_START)
+_FIRST_CHAR = slice(0, 1)
+
+
+def _any_formula(column: Sequence[str]) -> bool:
+    """Whether a cell of a column of text starts as a formula (one C-level pass)."""
+    return not _FORMULA_CHARS.isdisjoint(map(str.__getitem__, column, repeat(_FIRST_CHAR)))
 
 
 def _csv_columns(chunk: Sequence[Sequence[Any]], escape: bool) -> list[Sequence[Any]]:
@@ -242,7 +247,7 @@ def _csv_columns(chunk: Sequence[Sequence[Any]], escape: bool) -> list[Sequence[
         if kinds <= AS_IS:
             return True
         if kinds == {str}:
-            return not (escape and any(map(_is_formula, column)))
+            return not (escape and _any_formula(column))
         return False
 
     return [column if keep(column) else [csv_cell(v, escape) for v in column] for column in chunk]
