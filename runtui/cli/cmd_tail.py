@@ -24,13 +24,7 @@ from pathlib import Path
 
 import click
 
-from runtui.cli.common import (
-    EXIT_INTERRUPTED,
-    handle_errors,
-    open_store_for_cli,
-    resolved_store_path,
-    store_option,
-)
+from runtui.cli.common import handle_errors, open_store_for_cli, resolved_store_path, store_option
 from runtui.cli.output import store_errors
 
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
@@ -162,9 +156,7 @@ def tail(run_ref: str, follow: bool, count: int) -> None:
             from runtui.services.logs import read_tail
 
             emit(read_tail(path, count), "")
-    except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
-    finally:
+    finally:  # Ctrl-C (exit 130, see handle_errors) or an error: end the line in progress
         emit.close()
 
 
