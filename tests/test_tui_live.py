@@ -152,9 +152,12 @@ async def test_logs_tab_follows_new_lines_and_counts_them_when_scrolled_up(
 
 
 def line_in_progress(screen: RunScreen) -> str | None:
-    """The progress line shown under the log, or None when hidden."""
-    shown = screen.query_one("#log-partial", Static)
-    return str(shown.content) if shown.display else None
+    """The progress line shown as the log's last row, or None when there is none."""
+    log = screen.query_one(LogView).log
+    last_row = log.virtual_size.height - 1
+    if last_row < len(log.lines):
+        return None
+    return log.render_line(last_row - int(log.scroll_y)).text.rstrip()
 
 
 async def test_a_progress_bar_being_redrawn_shows_under_the_log(
@@ -181,6 +184,26 @@ async def test_a_progress_bar_being_redrawn_shows_under_the_log(
         assert line_in_progress(screen) is None
         await until(pilot, lambda: log.is_vertical_scroll_end)
         assert "new line" not in log_status(screen)
+
+
+async def test_a_short_logs_progress_bar_is_the_row_under_its_last_line(
+    start_writer: Callable[..., Writer], store_dir: Path
+) -> None:
+    writer = start_writer("short")
+    writer.send("print loaded", "redraw  30%|###       | 3/10")
+    app = RuntuiApp(store_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = await open_run(pilot, "short")
+        await pilot.press("2")
+        await until(pilot, lambda: line_in_progress(screen) == " 30%|###       | 3/10")
+        log = screen.query_one(LogView).log
+        rows = [log.render_line(y).text.rstrip() for y in range(3)]
+        assert rows == ["loaded", " 30%|###       | 3/10", ""]
+
+        await pilot.press("w")  # wrapped, the bar keeps its place
+        await pilot.pause()
+        assert [log.render_line(y).text.rstrip() for y in range(2)] == rows[:2]
 
 
 async def test_an_ended_runs_unfinished_last_line_is_its_last_line(

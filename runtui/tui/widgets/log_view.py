@@ -18,8 +18,8 @@ toggles wrapping lines longer than the view (unwrapped, they scroll sideways).
 `append_lines` is how a live feed adds what was written since; `follower`
 is a `LogFollower` positioned at the end of what was loaded, for that feed.
 While a run is live, the line it is still writing (a progress bar redrawn
-with ``\r`` until the epoch ends) shows under the log, updated as it
-changes, and joins the log when its newline comes.
+with ``\r`` until the epoch ends) is the log's last row, dimmed, updated as
+it changes, and becomes a line of the log when its newline comes.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from rich.cells import chop_cells
+from rich.cells import cell_len, chop_cells
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
@@ -49,6 +49,7 @@ TAIL_LINES = 5_000
 MAX_LINES = 50_000
 MATCH_STYLE = Style(reverse=True)
 CURRENT_MATCH_STYLE = Style(bold=True, color="black", bgcolor="yellow")
+PARTIAL_STYLE = Style(dim=True)
 
 
 class SearchableLog(Log):
@@ -60,11 +61,15 @@ class SearchableLog(Log):
     scrollable height is then the number of rows (`validate_virtual_size`
     catches every place `Log` sets it), and there is nothing to scroll
     sideways. `line_at` and `row_of` translate between the two.
+
+    `partial`, the line being written, is one more row after the lines
+    (never wrapped: cut to the view's width when wrapping).
     """
 
     needle = ""
     current: int | None = None
     wrap = False
+    partial = ""
 
     # Its size never depends on its lines: new lines move the scrollbars, not the screen
     # (`Widget.virtual_size` asks for a layout of the whole screen on every change).
@@ -84,6 +89,14 @@ class SearchableLog(Log):
     def set_search(self, needle: str, current: int | None) -> None:
         self.needle, self.current = needle, current
         self._render_line_cache.clear()
+        self.refresh()
+
+    def set_partial(self, partial: str) -> None:
+        """Show ``partial`` (already made safe to display) as the row after the lines."""
+        if partial == self.partial:
+            return
+        self.partial = partial
+        self.virtual_size = Size(self._width, self.line_count)  # validated: one row more or less
         self.refresh()
 
     def set_wrap(self, wrap: bool) -> None:
@@ -118,9 +131,11 @@ class SearchableLog(Log):
     # -- wrapping --------------------------------------------------------
 
     def validate_virtual_size(self, size: Size) -> Size:
+        extra = 1 if self.partial else 0
         if not self.wrap:
-            return size
-        return Size(self._wrap_columns(), len(self._sync_rows()))
+            width = max(size.width, cell_len(self.partial)) if extra else size.width
+            return Size(width, len(self._lines) + extra)
+        return Size(self._wrap_columns(), len(self._sync_rows()) + extra)
 
     def _wrap_columns(self) -> int:
         return max(1, self.scrollable_content_region.width)
@@ -173,12 +188,25 @@ class SearchableLog(Log):
         rich_style = self.rich_style
         rows = self._sync_rows()
         row = int(self.scroll_y) + y
+        if row == len(rows) and self.partial:
+            return self._partial_strip(rich_style).crop_extend(0, self.size.width, rich_style)
         if row >= len(rows):
             return Strip.blank(self.size.width, rich_style)
         line, start, end = rows[row]
         text = self._line_text(line, rich_style)[start:end]
         strip = Strip(text.render(self.app.console), text.cell_len)
         return strip.crop_extend(0, self.size.width, rich_style)
+
+    def _render_line(self, y: int, scroll_x: int, width: int) -> Strip:
+        if y != len(self._lines) or not self.partial:
+            return super()._render_line(y, scroll_x, width)
+        rich_style = self.rich_style
+        return self._partial_strip(rich_style).crop_extend(scroll_x, scroll_x + width, rich_style)
+
+    def _partial_strip(self, rich_style: Style) -> Strip:
+        text = Text(self.partial, no_wrap=True)
+        text.stylize(rich_style + PARTIAL_STYLE)  # a span: `Text.render` ignores the base style
+        return Strip(text.render(self.app.console), text.cell_len)
 
     def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
         if not self.needle or find(self._lines[y], self.needle) < 0:
@@ -232,7 +260,6 @@ class LogView(Vertical):
     DEFAULT_CSS = """
     LogView #log-status { height: 1; padding: 0 1; color: $text-muted; }
     LogView SearchableLog { height: 1fr; }
-    LogView #log-partial { height: 1; color: $text-muted; display: none; }
     LogView #log-search { height: 1; border: none; padding: 0 1; }
     LogView #log-search:focus { border: none; background: $boost; }
     """
@@ -263,7 +290,6 @@ class LogView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="log-status", markup=False)
         yield SearchableLog(max_lines=MAX_LINES, id="log")
-        yield Static(id="log-partial", markup=False)
         yield Input(placeholder="/ to search the loaded lines · n/N next/previous",
                     id="log-search")  # fmt: skip
 
@@ -317,7 +343,7 @@ class LogView(Vertical):
     def show_live(self, lines: list[str], reset: bool, partial: str = "") -> None:
         """Live: lines written since; ``reset`` replaces what is shown (the feed's first
         update, or the file was truncated or replaced); ``partial``, the line being
-        written (a progress bar), shown under the log until it ends.
+        written (a progress bar), shown as the log's last row until it ends.
 
         The view follows while it is at the bottom; scrolled up, it stays put
         and counts the new lines below until ``G`` (or scrolling down) returns.
@@ -329,15 +355,9 @@ class LogView(Vertical):
             self._unseen = 0
         at_end = log.is_vertical_scroll_end
         self.append_lines(lines)
-        in_progress = self.query_one("#log-partial", Static)
-        shown = display_line(partial)
-        in_progress.update(Text(shown, no_wrap=True, overflow="ellipsis"))
-        resized = in_progress.display != bool(shown)  # the log gains or loses a row
-        in_progress.display = bool(shown)
+        log.set_partial(display_line(partial))
         if log.auto_scroll and (at_end or reset):
-            log.scroll_end(animate=False, immediate=True)
-            if resized:  # again once the new height is laid out, to stay at the end
-                self.call_after_refresh(log.scroll_end, animate=False, immediate=True)
+            log.scroll_end(animate=False, immediate=True, x_axis=False)
         else:
             self._unseen += len(lines)
         self._update_status()
