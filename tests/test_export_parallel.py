@@ -22,6 +22,7 @@ from runtui.cli.output import NONFINITE_TEXT, metric_line
 from runtui.services import metrics_text
 from runtui.services.export import metrics_lines
 from runtui.store import connection, writer
+from runtui.store import export as export_sql
 from runtui.store.export import read_snapshot, select_runs
 from runtui.store.reader import open_store
 
@@ -182,6 +183,25 @@ def test_a_change_that_keeps_the_point_count_is_still_read_as_it_was(
         text = "".join(piece for _, piece in table.text)
     assert "run,key,step,timestamp,value\n" + text == before
     assert set(record.read_text().split()) - {str(os.getpid())}  # workers took part
+
+
+def test_fingerprints_read_in_batches_see_each_metric_change(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+):
+    reader = open_store(store)
+    sql = "SELECT run_id, key_id FROM metric_summary ORDER BY run_id, key_id"
+    metrics = reader.conn.execute(sql).fetchall()
+    wanted = [*metrics, (999, 999), metrics[0]]  # one that does not exist, one asked twice
+    whole = export_sql.metric_fingerprints(reader.conn, wanted)
+    monkeypatch.setattr(export_sql, "FINGERPRINT_BATCH", 2)
+    assert export_sql.metric_fingerprints(reader.conn, wanted) == whole
+    assert all(whole[:-2]) and whole[-2] == () and whole[-1] == whole[0]
+    assert len(set(whole[:-2])) == len(metrics)
+
+    _log_to(store, "c3", "=y", steps=range(1), values=[2.0])  # the last metric, in the last batch
+    after = export_sql.metric_fingerprints(reader.conn, wanted)
+    changed = [m for m, a, b in zip(wanted, whole, after, strict=True) if a != b]
+    assert len(changed) == 1 and changed[0] == metrics[-1]
 
 
 def test_a_worker_failing_loses_nothing(store: Path, monkeypatch: pytest.MonkeyPatch):

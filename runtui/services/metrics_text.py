@@ -13,7 +13,7 @@ Every line shows the store at one moment: the export reads inside one read
 transaction (`read_snapshot`), and a worker's connection cannot share it.
 So a worker only gets metrics of runs that were finished at that moment
 (their points seldom change after), with the fingerprint of each metric at
-that moment (`metric_fingerprint`: its run and its summary, which the
+that moment (`metric_fingerprints`: its run and its summary, which the
 writer updates with the points). The worker reads the fingerprints and the
 points in one read transaction of its own and hands a task back unformatted
 if any fingerprint differs (a run removed, its id reused, points merged or
@@ -260,7 +260,7 @@ def _work(task: Task, nonfinite: Nonfinite, fingerprints: list[tuple]) -> tuple[
 
 
 def _fingerprints(conn: sqlite3.Connection, task: Task) -> list[tuple]:
-    return [sql.metric_fingerprint(conn, piece.run_id, piece.key_id) for piece in task.pieces]
+    return sql.metric_fingerprints(conn, [(piece.run_id, piece.key_id) for piece in task.pieces])
 
 
 def texts(

@@ -309,19 +309,33 @@ def metric_series(conn: sqlite3.Connection, selection: Selection) -> list[Series
     ]
 
 
-def metric_fingerprint(conn: sqlite3.Connection, run_id: int, key_id: int) -> tuple[Any, ...]:
-    """What changes whenever a metric's points do: its run (uuid, status, end)
-    and its summary (count, steps, last, min, max, downsample), which the
-    writer keeps current in the same transaction as the points. Empty when
-    the metric or the run is gone.
+FINGERPRINT_BATCH = 400  # metrics per query: two variables each, well under SQLite's limit
+
+
+def metric_fingerprints(
+    conn: sqlite3.Connection, metrics: Sequence[tuple[int, int]]
+) -> list[tuple[Any, ...]]:
+    """The fingerprint of each ``(run_id, key_id)``: what changes whenever a
+    metric's points do. That is its run (uuid, status, end) and its summary
+    (count, steps, last, min, max, downsample), which the writer keeps current
+    in the same transaction as the points. Empty when the metric or the run is gone.
     """
-    row = conn.execute(
-        "SELECT r.uuid, r.status, r.ended_at, s.count, s.first_step, s.last_step, s.last, "
-        "s.last_t, s.min, s.max, s.spark FROM metric_summary s JOIN runs r ON r.id = s.run_id "
-        "WHERE s.run_id = ? AND s.key_id = ?",
-        (run_id, key_id),
-    ).fetchone()
-    return () if row is None else (*row[:-1], zlib.crc32(row[-1].encode()))
+    found: dict[tuple[int, int], tuple[Any, ...]] = {}
+    wanted = list(dict.fromkeys(metrics))
+    for start in range(0, len(wanted), FINGERPRINT_BATCH):
+        batch = wanted[start : start + FINGERPRINT_BATCH]
+        pairs = ", ".join(["(?, ?)"] * len(batch))
+        rows = conn.execute(
+            "SELECT s.run_id, s.key_id, r.uuid, r.status, r.ended_at, s.count, s.first_step, "
+            "s.last_step, s.last, s.last_t, s.min, s.max, s.spark "
+            f"FROM (VALUES {pairs}) v "  # a join, not IN: SQLite then looks each one up
+            "JOIN metric_summary s ON s.run_id = v.column1 AND s.key_id = v.column2 "
+            "JOIN runs r ON r.id = s.run_id",
+            [i for pair in batch for i in pair],
+        )
+        for run_id, key_id, *row in rows:
+            found[run_id, key_id] = (*row[:-1], zlib.crc32(row[-1].encode()))
+    return [found.get(metric, ()) for metric in metrics]
 
 
 def points_between(
