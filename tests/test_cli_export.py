@@ -134,6 +134,32 @@ def test_csv_neutralises_formulas_in_text_only(store: Path):
     assert as_json[1]["name"] == FORMULA  # only CSV is for spreadsheets
 
 
+@pytest.mark.parametrize("escape", [[], ["--no-escape-formulas"]])
+def test_csv_cells_with_carriage_returns_read_back_as_one_row(store_dir: Path, escape: list[str]):
+    texts = ["\rx", "a\rb", "line\r\n", "\r"]
+    add_run(
+        store_dir, "a\rb", params={"p\rq": texts[0], "q": texts[1]}, tags={"t": texts[2]},
+        metrics={"m\rn": [1.0]},
+    )  # fmt: skip
+    add_run(store_dir, "plain", params={"q": texts[3]})
+    keep = (lambda t: t) if escape else output.neutralise
+
+    def read(*args: str) -> list[list[str]]:  # click's `stdout` turns \r\n into \n
+        return list(csv.reader(io.StringIO(cli(*args).stdout_bytes.decode())))
+
+    for command in (["export", *escape], ["ls"]):
+        rows = read(*command, "--format", "csv")
+        assert len(rows) == 3, command  # the header and two runs
+        assert all(len(row) == len(rows[0]) for row in rows)
+        if command[0] == "export":
+            header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
+            assert first["name"] == "a\rb" and "params.p\rq" in header
+            assert first["params.p\rq"] == keep("\rx") and first["params.q"] == "a\rb"
+            assert first["tags.t"] == "line\r\n"
+    rows = read("export", *escape, "--what", "metrics", "--format", "csv")
+    assert [row[1] for row in rows[1:]] == ["m\rn"]
+
+
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_every_formula_start_is_neutralised(text: str):
     assert output.neutralise(text) == "'" + text

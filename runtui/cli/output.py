@@ -190,9 +190,14 @@ def write_table(
 
 def _csv(table: Table, out: IO[str], escape: bool) -> Iterator[int]:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(table.columns)
+    out.write(csv_row_text(table.columns) + "\n")
     for chunk in table.chunks:
-        writer.writerows(zip(*_csv_columns(chunk, escape), strict=True))
+        columns, carriage_return = _csv_columns(chunk, escape)
+        rows = zip(*columns, strict=True)
+        if carriage_return:  # seldom: the slow way, a row at a time
+            out.writelines(csv_row_text(row) + "\n" for row in rows)
+        else:
+            writer.writerows(rows)
         yield _row_count(chunk)
     yield from _text(table, out)
 
@@ -208,11 +213,8 @@ def metric_line(fmt: str, run: str, key: str, *, escape_formulas: bool) -> str:
     writer would write them (for `runtui.services.export.metrics_lines`).
     """
     if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="").writerow(
-            [run, neutralise(key) if escape_formulas else key]
-        )
-        head, tail = buffer.getvalue().replace("%", "%%") + ",", "%s,%s%s,%s\n"
+        cells = csv_row_text([run, neutralise(key) if escape_formulas else key])
+        head, tail = cells.replace("%", "%%") + ",", "%s,%s%s,%s\n"
     elif fmt == "markdown":
         head = f"| {markdown_cell(run)} | {markdown_cell(key)} | ".replace("%", "%%")
         tail = "%s | %s%s | %s |\n"
@@ -234,23 +236,40 @@ def _any_formula(column: Sequence[str]) -> bool:
     return not _FORMULA_CHARS.isdisjoint(map(str.__getitem__, column, repeat(_FIRST_CHAR)))
 
 
-def _csv_columns(chunk: Sequence[Sequence[Any]], escape: bool) -> list[Sequence[Any]]:
-    """The chunk's columns with `csv_cell` applied to those that need it.
+def _csv_columns(chunk: Sequence[Sequence[Any]], escape: bool) -> tuple[list[Sequence[Any]], bool]:
+    """The chunk's columns with `csv_cell` applied to those that need it, and
+    whether a text cell holds a carriage return (see `csv_row_text`).
 
     Deciding per column, with C-level passes (``set(map(type, ...))``),
     leaves the usual columns of numbers and plain text untouched instead of
     calling Python for each of their cells.
     """
-
-    def keep(column: Sequence[Any]) -> bool:
+    columns: list[Sequence[Any]] = []
+    carriage_return = False
+    for column in chunk:
         kinds = set(map(type, column))
         if kinds <= AS_IS:
-            return True
-        if kinds == {str}:
-            return not (escape and _any_formula(column))
-        return False
+            columns.append(column)
+            continue
+        if kinds != {str} or (escape and _any_formula(column)):
+            column = [csv_cell(v, escape) for v in column]
+        columns.append(column)
+        texts = column if kinds == {str} else [v for v in column if isinstance(v, str)]
+        carriage_return = carriage_return or "\r" in "".join(texts)
+    return columns, carriage_return
 
-    return [column if keep(column) else [csv_cell(v, escape) for v in column] for column in chunk]
+
+def csv_row_text(cells: Sequence[Any]) -> str:
+    """One CSV row, without its line end.
+
+    The csv module quotes a field holding a line break only if the break is
+    one of its line terminator's characters: told that lines end in ``\n``,
+    it writes a bare ``\r``, and readers then split the row there. So a row
+    with a ``\r`` is written as if lines ended in ``\r\n``, which quotes both.
+    """
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()[:-2]
 
 
 def _json_lines(table: Table) -> Iterator[list[str]]:
