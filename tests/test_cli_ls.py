@@ -119,6 +119,23 @@ def test_unknown_format_is_a_usage_error(three_runs: Path):
 
 
 @pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["lss"], "No such command 'lss' (see 'runtui --help')"),
+        (["ls", "--formt", "csv"], "No such option '--formt'. Did you mean '--format'? "
+         "(see 'runtui ls --help')"),
+        (["show"], "Missing argument 'RUN' (see 'runtui show --help')"),
+        (["tail", "x", "-n", "-1"], "Invalid value for '-n' / '--lines': -1 is not in the "
+         "range x>=0 (see 'runtui tail --help')"),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_line_too(args: list[str], message: str):
+    done = cli_process(*args)
+    assert done.returncode == 2
+    assert done.stdout == "" and done.stderr == f"runtui: error: {message}\n"
+
+
+@pytest.mark.parametrize(
     "attempt",
     [
         'name="x\' OR 1=1 --"',

@@ -8,7 +8,10 @@ to show their one-line help.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
+from typing import IO, Any
 
 import click
 
@@ -53,3 +56,31 @@ class LazyGroup(click.Group):
             if command is not None:
                 self.add_command(command)
         return command
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with one_line_usage_errors():  # a subcommand's arguments are parsed in here
+            return super().invoke(ctx)
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as every other error is: one ``runtui: error:`` line
+    (click's own shows the usage, a hint and the error on three)."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        message = self.message[:-1] if self.message.endswith(".") else self.message
+        click.echo(f"runtui: error: {message}{hint}", err=True)
+
+
+@contextlib.contextmanager
+def one_line_usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except OneLineUsageError:
+        raise
+    except click.UsageError as error:
+        raise OneLineUsageError(error.format_message(), error.ctx) from None
