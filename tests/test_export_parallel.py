@@ -260,6 +260,23 @@ def _exporting(store_dir: Path) -> tuple[subprocess.Popen[bytes], list[psutil.Pr
     return export, workers
 
 
+def test_sigterm_stops_an_export_leaving_no_file(store_dir: Path):
+    export, workers = _exporting(store_dir)
+    deadline = time.monotonic() + 30
+    while not _files_named_out(store_dir) and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the temporary file is being written
+    export.send_signal(signal.SIGTERM)
+    _, errors = export.communicate(timeout=30)
+    assert _survivors(workers) == []
+    assert export.returncode == 128 + signal.SIGTERM
+    assert errors == b""
+    assert _files_named_out(store_dir) == []
+
+
+def _files_named_out(store_dir: Path) -> list[str]:
+    return [p.name for p in store_dir.iterdir() if "out.csv" in p.name]
+
+
 def _survivors(workers: list[psutil.Process]) -> list[psutil.Process]:
     """Workers still alive after a few seconds; killed, so no failure leaves them behind."""
     _, alive = psutil.wait_procs(workers, timeout=10)
@@ -282,4 +299,4 @@ def test_ctrl_c_stops_an_export_quietly_leaving_no_file(store_dir: Path):
     assert _survivors(workers) == []
     assert export.returncode == 130
     assert errors == b""
-    assert [p.name for p in store_dir.iterdir() if "out.csv" in p.name] == []
+    assert _files_named_out(store_dir) == []

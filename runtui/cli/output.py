@@ -497,11 +497,45 @@ def open_output(path: str | None) -> Iterator[IO[str]]:
         return
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="", buffering=_BUFFER) as out:
+        with _terminate_as_exit(), _created(tmp, target) as out:
             yield out
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _created(tmp: Path, target: Path) -> Iterator[IO[str]]:
+    """``tmp`` opened for writing; an error names what the user asked for, not ``tmp``."""
+    try:
+        out = open(tmp, "w", encoding="utf-8", newline="", buffering=_BUFFER)  # noqa: SIM115
+    except OSError as exc:
+        missing = isinstance(exc, FileNotFoundError) and not target.parent.is_dir()
+        exc.filename = str(target.parent if missing else target)
+        raise
+    with out:
+        yield out
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """While a file is written, SIGTERM (``kill``, ``timeout``) ends the command as an
+    error would, so the temporary file is removed; the exit status is still 143."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def is_terminal(stream: IO[str]) -> bool:

@@ -243,6 +243,7 @@ def _start_worker(store: Path, parent: int) -> None:
 
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # whatever the parent does with it
     ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)  # die with the parent...
     if os.getppid() != parent:  # ...even if it died before this line
         os._exit(1)
