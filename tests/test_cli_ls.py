@@ -232,8 +232,8 @@ def test_a_read_only_listing_shows_a_dead_running_run_as_crashed(store_dir: Path
 
 def test_table_durations_read_as_the_tui_writes_them(store_dir: Path):
     from runtui.services.export import listing
+    from runtui.services.units import format_duration
     from runtui.store.reader import open_store
-    from runtui.tui.render import format_duration
 
     lasted = [0, 0.9, 59.99, 60, 605, 3599, 3600, 3725, 86399, 86400, 200_000, 10**7]
     for n, seconds in enumerate(lasted):

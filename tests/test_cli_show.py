@@ -108,3 +108,30 @@ def test_escape_sequences_in_keys_never_reach_the_terminal(store_dir: Path):
     assert "\x1b" not in result.stdout and "pwned" not in result.stdout
     assert "evil" not in result.stdout and "title" not in result.stdout
     assert "  lr  1" in result.stdout
+
+
+def test_text_shows_every_param_its_duration_and_command_as_a_person_reads_them(
+    store_dir: Path,
+):
+    add_run(
+        store_dir, "plain", duration=3488.0, params={"none": None, "empty": "", "lr": 0.1},
+        extra={"command": ["train.py", "--name", "two words", "it's"]},
+    )  # fmt: skip
+    out = cli("show", "plain").stdout
+    params = out.split("\nparams\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split() for line in params] == [["empty"], ["lr", "0.1"], ["none", "null"]]
+    assert "  duration    58m 08s (3488.0 s)\n" in out
+    assert "  command     train.py --name 'two words' 'it'\"'\"'s'\n" in out  # pastes into a shell
+
+
+def test_text_says_how_big_the_code_snapshot_is(store_dir: Path, tmp_path: Path):
+    code = tmp_path / "project"
+    code.mkdir()
+    (code / "train.py").write_text("print('hi')\n")
+    (code / "util.py").write_text("x = 1\n")
+    run = runtui.start_run("e", name="with-code", snapshot=code, capture_output=False)
+    run.finish()
+    out = cli("show", "with-code").stdout
+    line = next(line for line in out.splitlines() if line.startswith("  code"))
+    assert line.split(None, 1)[1] == f"2 files, 18 B from {code} (runtui checkout {run.id} DIR)"
+    assert cli("show", "with-code", "--format", "json").stdout.count('"files": 2') == 1

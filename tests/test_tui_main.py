@@ -13,6 +13,7 @@ from textual.widgets import Input
 from tui_helpers import LayoutCounter, until
 from tui_main_data import NOW, SPECS, build_store
 
+from runtui.services.units import format_duration
 from runtui.store import location
 from runtui.tui import render, settings
 from runtui.tui.app import RuntuiApp
@@ -350,8 +351,8 @@ def test_time_and_number_formats() -> None:
     assert render.relative_time(NOW - 3 * 3600 - 5, NOW) == "3h ago"
     assert render.relative_time(NOW - 3, NOW) == "just now"
     assert render.relative_time(NOW - 3 * 86400, NOW) == "3d ago"
-    assert render.format_duration(3723) == "1h 02m"
-    assert render.format_duration(59) == "59s"
+    assert format_duration(3723) == "1h 02m"
+    assert format_duration(59) == "59s"
     assert render.format_number(0.000123456) == "0.0001235"
     assert render.format_number(float("-inf")) == "-inf"
 

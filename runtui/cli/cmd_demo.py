@@ -27,7 +27,7 @@ from runtui.cli.common import handle_errors, store_option, store_path
     help="How long the two live runs keep logging (0: no live runs).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same demo data.")
-@store_option
+@store_option(help="Store folder (default: a new runtui-demo-* folder in the temporary directory).")
 @handle_errors
 def demo(no_ui: bool, live: bool, live_seconds: float, seed: int) -> None:
     """Build a demo store and open the UI on it.
@@ -48,7 +48,7 @@ def demo(no_ui: bool, live: bool, live_seconds: float, seed: int) -> None:
       runtui --store "$(runtui demo --no-ui)" ls
       runtui demo --no-ui --live --store ./demo
     """
-    from runtui.demo.build import build
+    from runtui.demo.build import build, prepare
 
     chosen = store_path()
     if chosen:
@@ -57,6 +57,7 @@ def demo(no_ui: bool, live: bool, live_seconds: float, seed: int) -> None:
         store = Path(tempfile.mkdtemp(prefix="runtui-demo-"))
     if no_ui and not live:
         live_seconds = 0.0  # nobody watches: no background process left writing
+    prepare(store)  # a folder that is not a demo store is refused before anything is said
     click.echo(f"runtui: building a demo store in {store}", err=True)
     started = time.perf_counter()
     made = build(store, seed=seed, live_seconds=live_seconds)

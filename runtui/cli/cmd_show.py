@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import time
 from typing import Any
 
@@ -12,7 +13,7 @@ import click
 from runtui.cli.common import handle_errors, open_store_for_cli, store_option
 from runtui.cli.output import format_option, human_cell, json_safe, store_errors, use_color
 from runtui.services.textsafe import plain
-from runtui.services.units import human_size
+from runtui.services.units import format_duration, human_size
 
 
 @click.command("show")
@@ -59,8 +60,24 @@ def _log(path: str) -> str:
         return f"{path} (no output captured)"
 
 
-def _fields(pairs: list[tuple[str, Any]]) -> list[str]:
-    shown = [(human_cell(k), human_cell(v)) for k, v in pairs if v not in (None, "", [], {})]
+def _duration(seconds: float | None) -> str:
+    return "" if seconds is None else f"{format_duration(seconds)} ({seconds:.1f} s)"
+
+
+def _code(snapshot: dict[str, Any] | None, run_id: str) -> str:
+    if snapshot is None:
+        return ""
+    files = f"{snapshot['files']:,} file{'s' if snapshot['files'] != 1 else ''}"
+    size = human_size(snapshot["bytes"])
+    return f"{files}, {size} from {snapshot['root']} (runtui checkout {run_id} DIR)"
+
+
+def _fields(pairs: list[tuple[str, Any]], *, keep_empty: bool = False) -> list[str]:
+    shown = [
+        (human_cell(k), human_cell(v))
+        for k, v in pairs
+        if keep_empty or v not in (None, "", [], {})
+    ]
     width = max((len(k) for k, _ in shown), default=0)
     return [f"  {k.ljust(width)}  {v}" for k, v in shown]
 
@@ -86,15 +103,16 @@ def text_lines(doc: dict[str, Any], *, bold: bool = False) -> list[str]:
     lines += _fields([
         ("uuid", doc["uuid"]), ("experiment", doc["experiment"]), ("status", status),
         ("started", _local(doc["started_at"])), ("ended", _local(doc["ended_at"])),
-        ("duration", f"{doc['duration_s']:.1f} s"),
-        ("command", " ".join(doc["command"])), ("cwd", doc["cwd"]), ("host", doc["host"]),
+        ("duration", _duration(doc["duration_s"])),
+        ("command", shlex.join(doc["command"])), ("cwd", doc["cwd"]), ("host", doc["host"]),
         ("user", doc["user"]), ("pid", doc["pid"]), ("python", doc["python"]),
         ("git", git_text), ("parent", doc["parent_uuid"]), ("notes", doc["notes"]),
-        ("snapshot", doc["snapshot_id"]), ("log", _log(doc["log"])),
+        ("code", _code(doc["snapshot"], doc["id"])), ("log", _log(doc["log"])),
     ])  # fmt: skip
     for title, mapping in (("params", doc["params"]), ("tags", doc["tags"])):
-        if mapping:
-            lines += ["", heading(title), *_fields(list(mapping.items()))]
+        if mapping:  # every key, even one whose value is empty or null
+            shown = [(key, "null" if v is None else v) for key, v in mapping.items()]
+            lines += ["", heading(title), *_fields(shown, keep_empty=True)]
     if doc["metrics"]:
         lines += ["", heading("metrics"), *_metric_lines(doc["metrics"])]
     if doc["artifacts"]:

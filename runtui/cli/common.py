@@ -31,8 +31,17 @@ def _remember_store(ctx: click.Context, _param: click.Parameter, value: str | No
     return value
 
 
-def store_option(fn: F) -> F:
-    """``--store PATH``: where the store is (default: $RUNTUI_STORE, nearest .runtui/)."""
+STORE_HELP = "Store folder (default: $RUNTUI_STORE, else the nearest .runtui/ upward)."
+
+
+def store_option(fn: F | None = None, *, help: str = STORE_HELP) -> Any:
+    """``--store PATH``: where the store is (default: $RUNTUI_STORE, nearest .runtui/).
+
+    ``@store_option`` as it is, or ``@store_option(help=...)`` for a command
+    that finds its store otherwise.
+    """
+    if fn is None:
+        return functools.partial(store_option, help=help)
     return click.option(
         "--store",
         "store",
@@ -41,7 +50,7 @@ def store_option(fn: F) -> F:
         expose_value=False,
         is_eager=True,
         callback=_remember_store,
-        help="Store folder (default: $RUNTUI_STORE, else the nearest .runtui/ upward).",
+        help=help,
     )(fn)
 
 

@@ -267,6 +267,7 @@ def run_document(store: Store, run: RunRecord) -> dict[str, Any]:
         "notes": run.notes,
         "env": dict(run.env),
         "snapshot_id": run.snapshot_id,
+        "snapshot": _snapshot_summary(store, run.snapshot_id),
         "artifacts": [
             {
                 "name": a.name,
@@ -279,3 +280,13 @@ def run_document(store: Store, run: RunRecord) -> dict[str, Any]:
         ],
         "log": str(store.log_path(run)),
     }
+
+
+def _snapshot_summary(store: Store, snapshot_id: int | None) -> dict[str, Any] | None:
+    """The code snapshot's size and the folder it was taken from."""
+    from runtui.store.snapshots import snapshot_info
+
+    info = None if snapshot_id is None else snapshot_info(store.conn, snapshot_id)
+    if info is None:
+        return None
+    return {"files": info.file_count, "bytes": info.total_size, "root": info.root}

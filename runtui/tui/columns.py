@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 
+from runtui.services.units import format_duration
 from runtui.store.records import RunRecord
 from runtui.store.tableview import KeyStats, SortKey
 from runtui.tui import render
@@ -72,7 +73,7 @@ def _started(r: RunRecord, c: CellContext) -> Text:
 
 
 def _duration(r: RunRecord, c: CellContext) -> Text:
-    return Text(render.format_duration(render.duration_of(r.started_at, r.ended_at, c.now)))
+    return Text(format_duration(render.duration_of(r.started_at, r.ended_at, c.now)))
 
 
 def _param_cell(name: str) -> CellFn:

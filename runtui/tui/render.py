@@ -20,9 +20,9 @@ from rich.segment import Segment
 from rich.text import Text
 
 from runtui.services.textsafe import plain
+from runtui.services.units import DASH
 
 BARS = "▁▂▃▄▅▆▇█"
-DASH = "–"
 
 STATUS_GLYPHS: Mapping[str, str] = {
     "running": "▶",
@@ -80,23 +80,6 @@ def status_text(status: str, styles: Mapping[str, str] | None = None) -> Text:
     glyph = STATUS_GLYPHS.get(status, "?")
     style = (styles or {}).get(status, "")
     return Text(f"{glyph} {plain(status)}", style=style, no_wrap=True)
-
-
-def format_duration(seconds: float | None) -> str:
-    """``45s``, ``12m 05s``, ``3h 07m``, ``2d 04h``."""
-    if seconds is None or not math.isfinite(seconds):
-        return DASH
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s:02d}s"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m:02d}m"
-    d, h = divmod(h, 24)
-    return f"{d}d {h:02d}h"
 
 
 def relative_time(then: float | None, now: float) -> str:

@@ -29,6 +29,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from runtui.errors import RuntuiError
 from runtui.services.compare import environment_rows, params_and_tags
+from runtui.services.units import format_duration
 from runtui.store.reader import Store, open_store
 from runtui.store.records import RunRecord
 from runtui.tui import render
@@ -125,7 +126,7 @@ class CompareScreen(Screen[None]):
             text.append("  ")
             text.append_text(render.fit(render.status_text(run.status), 11))
             started = render.relative_time(run.started_at, now)
-            duration = render.format_duration(render.duration_of(run.started_at, run.ended_at, now))
+            duration = format_duration(render.duration_of(run.started_at, run.ended_at, now))
             text.append(f"  started {started}, ran {duration}", style="dim")
             if i == 0 and len(self.runs) > 1:
                 text.append("  (reference)", style="dim italic")

@@ -17,8 +17,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Collapsible, Static
 
 from runtui.services.textsafe import plain
+from runtui.services.units import format_duration
 from runtui.store.records import RunRecord
-from runtui.tui.render import duration_of, format_duration, relative_time, status_text
+from runtui.tui.render import duration_of, relative_time, status_text
 from runtui.tui.widgets.env_view import command_line, git_summary
 
 STATUS_STYLES = {
