@@ -87,6 +87,11 @@ def test_unknown_and_ambiguous_runs_are_one_line_errors(store_dir: Path):
     result = cli("show", "twin")
     assert result.exit_code == 2 and "matches 2 runs" in result.stderr
     assert result.stderr.count("\n") == 1
+    result = cli("show", "4c")  # too short to be taken as an id
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "runtui: error: no run matches '4c' (an id needs at least 4 characters)\n"
+    )
 
 
 def test_unknown_format(store_dir: Path):

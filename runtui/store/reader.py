@@ -152,7 +152,9 @@ class Store:
                 ).fetchall()
             rows = named + [row for row in prefixed if row not in named]
         if not rows:
-            raise RunNotFoundError(f"no run matches {ref!r}")
+            short = len(ref) < MIN_REF_PREFIX and _is_hex_prefix(ref)
+            hint = f" (an id needs at least {MIN_REF_PREFIX} characters)" if short else ""
+            raise RunNotFoundError(f"no run matches {ref!r}{hint}")
         if len(rows) > 1:
             ids = ", ".join(row[1][:8] for row in rows[:5])
             raise AmbiguousRunError(f"{ref!r} matches {len(rows)} runs ({ids}); use a longer id")
