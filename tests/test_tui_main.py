@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -396,6 +398,19 @@ def test_ui_refuses_a_file_and_a_folder_that_is_not_a_store(tmp_path: Path) -> N
     (folder / "train.py").write_text("print(1)")
     code, output = _ui(["ui", "--store", str(folder)])
     assert code == 2 and "not a runtui store" in output
+
+
+@pytest.mark.parametrize("args", [["ui"], [], ["demo"]])
+def test_without_a_terminal_the_ui_is_one_line(args: list[str], tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    done = subprocess.run(
+        [sys.executable, "-m", "runtui", "--store", str(store), *args],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("runtui: error: the terminal UI needs a terminal")
+    assert done.stderr.count("\n") == 1 and done.stdout == ""
+    assert not store.exists()  # and no demo store was built for nobody
 
 
 async def test_keys_typed_right_after_slash_go_to_the_filter(store: Path) -> None:

@@ -48,8 +48,11 @@ def demo(no_ui: bool, live: bool, live_seconds: float, seed: int) -> None:
       runtui --store "$(runtui demo --no-ui)" ls
       runtui demo --no-ui --live --store ./demo
     """
+    from runtui.cli.cmd_ui import check_terminal
     from runtui.demo.build import build, prepare
 
+    if not no_ui:
+        check_terminal()  # before a store is made for nobody to see
     chosen = store_path()
     if chosen:
         store = Path(chosen).expanduser().absolute()

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from runtui.cli.common import handle_errors, resolved_store_path, store_option
-from runtui.errors import StoreError
+from runtui.errors import RuntuiError, StoreError
 
 
 def check_store(folder: Path) -> None:
@@ -32,6 +32,20 @@ def check_store(folder: Path) -> None:
         raise StoreError(f"{folder} is not a runtui store (no {location.DB_FILENAME} in it)")
 
 
+def check_terminal() -> None:
+    """Raise `RuntuiError` unless keys come from a terminal and the screen (drawn on
+    stderr) goes to one: elsewhere the UI would draw into a file or wait forever."""
+    import sys
+
+    from runtui.cli.output import is_terminal
+
+    if not (is_terminal(sys.__stdin__) and is_terminal(sys.__stderr__)):
+        raise RuntuiError(
+            "the terminal UI needs a terminal (stdin and stderr); "
+            "for scripts, use runtui ls, show, export or tail"
+        )
+
+
 @click.command("ui")
 @store_option
 @handle_errors
@@ -48,6 +62,7 @@ def ui() -> None:
     """
     folder = resolved_store_path()
     check_store(folder)
+    check_terminal()
     from runtui.tui.app import run_tui
 
     run_tui(folder)
