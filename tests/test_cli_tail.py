@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import cli
+from cli_helpers import add_run, cli
 
 from runtui.cli.cmd_tail import _for_terminal
 
@@ -127,6 +128,23 @@ def test_follow_prints_new_lines_and_exits_when_the_run_ends(
     assert follower.wait(10) == 0
     out.thread.join(5)
     assert out.lines == ["last\n", "fresh\n", "unfinished\n"]
+    assert follower.stderr is not None
+    assert re.fullmatch(r"runtui: run [0-9a-f]{8} completed\n", follower.stderr.read())
+
+
+def test_follow_says_how_an_ended_run_ended_and_when_nothing_was_captured(
+    store_dir: Path, subprocess_env: dict[str, str]
+):
+    uuid = add_run(store_dir, "silent", status="crashed")
+    for args in (["-f"], []):
+        done = subprocess.run(
+            [sys.executable, "-m", "runtui", "tail", "silent", *args],
+            env=subprocess_env, capture_output=True, text=True, timeout=20,
+        )  # fmt: skip
+        assert done.returncode == 0 and done.stdout == ""
+        said = [f"runtui: run {uuid[:8]} captured no output"]
+        said += [f"runtui: run {uuid[:8]} crashed"] if args else []
+        assert done.stderr.splitlines() == said
 
 
 def test_ctrl_c_exits_130_quietly(subprocess_env: dict[str, str], tmp_path: Path):

@@ -87,7 +87,9 @@ def _cut(text: str, width: int) -> str:
     return text if cell_len(text) <= width else set_cell_size(text, width)
 
 
-def _follow(uuid: str, path: Path, count: int, emit: Emit) -> None:
+def _follow(uuid: str, path: Path, count: int, emit: Emit) -> str:
+    """Print the log's last ``count`` lines, then its new ones until the run ends;
+    returns how it ended (its status, or "removed")."""
     from runtui.live import ChangeFeed, Changes, LogTail
 
     feed = ChangeFeed(resolved_store_path())
@@ -95,23 +97,38 @@ def _follow(uuid: str, path: Path, count: int, emit: Emit) -> None:
     feed.open()
     assert feed.store is not None
     stop = threading.Event()
+    outcome = "running"
 
     def deliver(changes: Changes) -> None:
+        nonlocal outcome
         update = changes.logs.get(uuid)
         if update is not None:
             emit(update.lines, update.partial)
-        ended = any(r.uuid == uuid and r.status != "running" for r in changes.changed_runs)
-        if ended or uuid in changes.removed_runs:
+        for record in changes.changed_runs:
+            if record.uuid == uuid and record.status != "running":
+                outcome = record.status
+        if uuid in changes.removed_runs:
+            outcome = "removed"
+        if outcome != "running":
             stop.set()
 
     try:
-        if feed.store.run(uuid).status != "running":  # ended before the feed's baseline
+        status = feed.store.run(uuid).status
+        if status != "running":  # ended before the feed's baseline
             update = LogTail(path, count).finish()
             emit(update.lines if update else [], "")
-            return
+            return status
         feed.run(deliver, stop)
+        return outcome
     finally:
         feed.close()
+
+
+def _no_output(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return True
 
 
 @click.command("tail")
@@ -151,13 +168,20 @@ def tail(run_ref: str, follow: bool, count: int) -> None:
         finally:
             store.close()
         if follow:
-            _follow(record.uuid, path, count, emit)
+            outcome = _follow(record.uuid, path, count, emit)
         else:
             from runtui.services.logs import read_tail
 
             emit(read_tail(path, count), "")
     finally:  # Ctrl-C (exit 130, see handle_errors) or an error: end the line in progress
         emit.close()
+    if _no_output(path):
+        click.echo(f"runtui: run {record.id} captured no output", err=True)
+    if follow:
+        click.echo(f"runtui: run {record.id} {_ENDED.get(outcome, outcome)}", err=True)
+
+
+_ENDED = {"removed": "was removed", "running": "is still running"}
 
 
 commands = [tail]
