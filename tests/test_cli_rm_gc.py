@@ -100,7 +100,7 @@ def test_rm_deletes_the_run_and_what_only_it_used(store: dict[str, str], store_d
     _add_artifact(store_dir, doomed, "model.bin", b"weights", age_s=0)
     result = cli("rm", "doomed", "--yes")
     assert result.exit_code == 0, result.stderr
-    assert "deleted 1 run (3 points, 1 snapshot(s))" in result.stderr
+    assert "deleted 1 run (3 points, 1 snapshot)" in result.stderr
     assert result.stdout == ""
     with runtui.open_store(store_dir) as s:
         assert sorted(r.name for r in s.runs()) == ["keeper", "solo"]
@@ -134,6 +134,7 @@ def test_rm_asks_on_a_terminal(
     monkeypatch.setattr(cmd_rm, "_interactive", lambda: True)
     result = cli("rm", "doomed", "solo", input="n\n")
     assert result.exit_code == 1 and "Delete 2 runs?" in result.stderr
+    assert result.stderr.endswith("\nnothing deleted\n")  # an answer, not an error
     assert _count(store_dir, "SELECT count(*) FROM runs") == 3
     result = cli("rm", "doomed", "solo", input="y\n")
     assert result.exit_code == 0, result.stderr

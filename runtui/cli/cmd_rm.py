@@ -47,7 +47,7 @@ def rm_command(runs: tuple[str, ...], yes: bool) -> None:
         for record in records.values():
             click.echo(
                 f"  {record.id}  {human_cell(record.name)}  ({human_cell(record.experiment)}, "
-                f"{record.status}, {sum(s.count for s in record.summary.values()):,} points)",
+                f"{record.status}, {_points(sum(s.count for s in record.summary.values()))})",
                 err=True,
             )
         noun = "run" if len(records) == 1 else "runs"
@@ -55,17 +55,24 @@ def rm_command(runs: tuple[str, ...], yes: bool) -> None:
             if not _interactive():
                 fail("refusing to delete without --yes: standard input is not a terminal")
             if not click.confirm(f"Delete {len(records)} {noun}?", default=False, err=True):
-                fail("nothing deleted", code=1)
+                click.echo("nothing deleted", err=True)  # an answer, not an error
+                sys.exit(1)
         deleted = connection.write_transaction(
             store.conn, lambda c: maintenance.delete_runs(c, list(records))
         )
         maintenance.delete_log_files(store.path, [r.uuid for r in records.values()])
-    snapshots = f", {deleted.snapshots} snapshot(s)" if deleted.snapshots else ""
+    snapshots = ""
+    if deleted.snapshots:
+        snapshots = f", {deleted.snapshots} snapshot{'s' if deleted.snapshots != 1 else ''}"
     click.echo(
-        f"deleted {deleted.runs} {noun} ({deleted.points:,} points{snapshots}); "
+        f"deleted {deleted.runs} {noun} ({_points(deleted.points)}{snapshots}); "
         "`runtui gc` frees the disk space",
         err=True,
     )
+
+
+def _points(count: int) -> str:
+    return f"{count:,} point{'s' if count != 1 else ''}"
 
 
 def _interactive() -> bool:
