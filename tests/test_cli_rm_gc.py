@@ -240,3 +240,29 @@ def test_rm_of_many_runs_runs_a_bounded_number_of_statements(store_dir: Path):
     assert len(statements) < 40  # per table and per 500 runs, not per run
     assert _count(store_dir, "SELECT count(*) FROM runs") == 100
     assert _count(store_dir, "SELECT count(*) FROM params") == 100
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_gc_tells_a_full_disk_from_a_damaged_database(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch, damaged: bool
+):
+    add_run(store_dir, "big", metrics={"loss": [i / 7 for i in range(20_000)]})
+    db = store_dir / "runtui.db"
+    if damaged:  # a page in the middle of the points, its header overwritten
+        page = 4096
+        with open(db, "r+b") as f:
+            f.seek(page * (db.stat().st_size // page // 2))
+            f.write(b"\xff" * 64)
+
+    def full(*args: object) -> None:  # what SQLite says when VACUUM meets either
+        error = sqlite3.OperationalError("database or disk is full")
+        error.sqlite_errorcode = sqlite3.SQLITE_FULL
+        raise error
+
+    monkeypatch.setattr("runtui.store.maintenance.collect_garbage", full)
+    result = cli("gc")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    if damaged:
+        assert result.stderr.startswith("runtui: error: the store's database is damaged (")
+    else:
+        assert result.stderr.startswith("runtui: error: not enough disk space to compact")
