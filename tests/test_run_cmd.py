@@ -149,6 +149,24 @@ def test_over_the_snapshot_cap_stops_before_the_command(
     assert only_run(store_dir).status == "failed"
 
 
+def test_a_flat_folder_over_the_file_cap_stops_before_the_command(
+    code: Path, store_dir: Path, subprocess_env: dict
+) -> None:
+    for name in ("model.py", "data.py"):
+        (code / name).write_text("x = 1\n")
+    (code / "job.py").write_text("open('started', 'w').close()\n")
+    done = runtui_run(
+        ["--snapshot-max-files", "2", "--", sys.executable, "job.py"], subprocess_env, code
+    )
+    assert done.returncode == 2, done.stderr
+    (message,) = done.stderr.splitlines()
+    assert message.startswith("runtui: error: code snapshot of")
+    assert "3 files, over the 2-file cap" in message
+    assert not (code / "started").exists()
+    record = only_run(store_dir)
+    assert record.status == "failed" and "over the 2-file cap" in record.error
+
+
 def test_bad_arguments_are_one_line_errors(
     code: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

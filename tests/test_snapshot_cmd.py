@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -11,6 +12,24 @@ from runtui.cli.main import main
 
 def dry_run(*args: str):
     return CliRunner().invoke(main, ["snapshot", *args])
+
+
+def flat_folder(root: Path, sizes: dict[str, int]) -> Path:
+    """A folder with only top-level files, of the given sizes."""
+    root.mkdir()
+    for name, size in sizes.items():
+        (root / name).write_bytes(b"x" * size)
+    return root
+
+
+def add_suggested_lines(message: str, root: Path) -> list[str]:
+    """Write the lines an over-the-cap message suggests into ``root/.runtuiignore``, as told."""
+    listed = re.search(r"add the lines? (.+?) to (\S+\.runtuiignore)", message)
+    assert listed is not None, message
+    assert listed.group(2) == str(root / ".runtuiignore")
+    lines = re.findall(r"'([^']*)'", listed.group(1))
+    (root / ".runtuiignore").write_text("".join(line + "\n" for line in lines))
+    return lines
 
 
 def test_lists_what_would_be_captured(tmp_path: Path, store_dir: Path) -> None:
@@ -35,3 +54,42 @@ def test_lists_what_would_be_captured(tmp_path: Path, store_dir: Path) -> None:
 def test_needs_dry_run(tmp_path: Path) -> None:
     done = dry_run(str(tmp_path))
     assert done.exit_code == 2 and "--dry-run" in done.stderr
+
+
+def test_a_flat_folder_over_the_file_cap_gets_lines_that_bring_it_under(tmp_path: Path) -> None:
+    code = flat_folder(
+        tmp_path / "code", {"train.py": 300, "model.py": 200, "notes.txt": 5, "labels.csv": 5000}
+    )
+    over = dry_run("--dry-run", "--max-files", "2", str(code))
+    assert over.exit_code == 1
+    (message,) = [line for line in over.stderr.splitlines() if "error" in line]
+    assert message.startswith("runtui: error: code snapshot of")
+    assert "4 files, over the 2-file cap" in message
+    assert ".gitignore" not in message  # there is none to start from
+    # the .runtuiignore the lines go into is one more file: three lines, not two
+    assert add_suggested_lines(message, code) == ["*.csv", "/train.py", "/model.py"]
+    fits = dry_run("--dry-run", "--max-files", "2", str(code))
+    assert fits.exit_code == 0, fits.stderr
+    assert fits.stdout.splitlines() == ["26 B  .runtuiignore", " 5 B  notes.txt"]
+    tighter = dry_run("--dry-run", "--max-files", "1", str(code))
+    assert "add the line '/notes.txt'" in tighter.stderr  # never '/.runtuiignore' itself
+
+
+def test_over_the_size_cap_the_lines_suggested_are_enough_together(tmp_path: Path) -> None:
+    code = flat_folder(tmp_path / "code", {"train.py": 985, "notes[1]": 400, "utils.py": 900})
+    over = dry_run("--dry-run", "--max-mb", "0.001", str(code))
+    assert over.exit_code == 1
+    assert "2.3 KB in 3 files, over the 1.0 KB cap" in over.stderr
+    assert add_suggested_lines(over.stderr, code) == ["/train.py", "/notes\\[1]"]
+    fits = dry_run("--dry-run", "--max-mb", "0.001", str(code))
+    assert fits.exit_code == 0, fits.stderr
+    assert "2 files, 921 B" in fits.stderr
+
+
+def test_when_no_few_lines_would_do_the_message_says_so(tmp_path: Path) -> None:
+    code = flat_folder(tmp_path / "code", {f"m{i}.py": 10 for i in range(8)})
+    over = dry_run("--dry-run", "--max-files", "1", str(code))
+    assert over.exit_code == 1 and "Traceback" not in over.stderr
+    assert "add the line" not in over.stderr
+    assert f"no 5 lines or fewer in {code / '.runtuiignore'} would get it under" in over.stderr
+    assert "raise the cap, or turn snapshots off" in over.stderr
