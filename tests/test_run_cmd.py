@@ -143,6 +143,7 @@ def test_over_the_snapshot_cap_stops_before_the_command(
     env = {**subprocess_env, "RUNTUI_SNAPSHOT_MAX_MB": "1"}
     done = runtui_run(["--", sys.executable, "job.py"], env, code)
     assert done.returncode == 2
+    assert "over the 1.0 MB cap (set by RUNTUI_SNAPSHOT_MAX_MB)" in done.stderr
     assert "data.bin" in done.stderr and ".runtuiignore" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (code / "started").exists()
@@ -161,7 +162,7 @@ def test_a_flat_folder_over_the_file_cap_stops_before_the_command(
     assert done.returncode == 2, done.stderr
     (message,) = done.stderr.splitlines()
     assert message.startswith("runtui: error: code snapshot of")
-    assert "3 files, over the 2-file cap" in message
+    assert "3 files, over the 2-file cap (set by --snapshot-max-files)" in message
     assert not (code / "started").exists()
     record = only_run(store_dir)
     assert record.status == "failed" and "over the 2-file cap" in record.error

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from runtui.cli.main import main
@@ -64,7 +65,7 @@ def test_a_flat_folder_over_the_file_cap_gets_lines_that_bring_it_under(tmp_path
     assert over.exit_code == 1
     (message,) = [line for line in over.stderr.splitlines() if "error" in line]
     assert message.startswith("runtui: error: code snapshot of")
-    assert "4 files, over the 2-file cap" in message
+    assert "4 files, over the 2-file cap (set by --max-files)" in message
     assert ".gitignore" not in message  # there is none to start from
     # the .runtuiignore the lines go into is one more file: three lines, not two
     assert add_suggested_lines(message, code) == ["*.csv", "/train.py", "/model.py"]
@@ -79,11 +80,31 @@ def test_over_the_size_cap_the_lines_suggested_are_enough_together(tmp_path: Pat
     code = flat_folder(tmp_path / "code", {"train.py": 985, "notes[1]": 400, "utils.py": 900})
     over = dry_run("--dry-run", "--max-mb", "0.001", str(code))
     assert over.exit_code == 1
-    assert "2.3 KB in 3 files, over the 1.0 KB cap" in over.stderr
+    assert "2.3 KB in 3 files, over the 1.0 KB cap (set by --max-mb)" in over.stderr
     assert add_suggested_lines(over.stderr, code) == ["/train.py", "/notes\\[1]"]
     fits = dry_run("--dry-run", "--max-mb", "0.001", str(code))
     assert fits.exit_code == 0, fits.stderr
     assert "2 files, 921 B" in fits.stderr
+
+
+def test_the_cap_message_names_what_set_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = flat_folder(tmp_path / "code", {"a.bin": 2000, "b.bin": 2000})
+    monkeypatch.setenv("RUNTUI_SNAPSHOT_MAX_MB", "0.003")
+    by_env = dry_run("--dry-run", str(code))
+    assert "over the 3.0 KB cap (set by RUNTUI_SNAPSHOT_MAX_MB)" in by_env.stderr
+    by_option = dry_run("--dry-run", "--max-mb", "0.001", str(code))
+    assert "over the 1.0 KB cap (set by --max-mb)" in by_option.stderr
+    assert "RUNTUI_SNAPSHOT_MAX_MB" not in by_option.stderr
+    monkeypatch.delenv("RUNTUI_SNAPSHOT_MAX_MB")
+    with (code / "a.bin").open("r+b") as sparse:  # 301 MB on paper, no disk used
+        sparse.truncate(301_000_000)
+    by_default = dry_run("--dry-run", str(code))
+    assert (
+        "over the 300.0 MB cap (the default; --max-mb or RUNTUI_SNAPSHOT_MAX_MB sets another)"
+        in by_default.stderr
+    )
 
 
 def test_when_no_few_lines_would_do_the_message_says_so(tmp_path: Path) -> None:

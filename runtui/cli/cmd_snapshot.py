@@ -41,7 +41,7 @@ def snapshot_command(
     if not dry_run:
         fail("snapshots are taken by runs; use --dry-run to preview one")
     root = choose_root(folder, None if folder else git_root(Path.cwd()))
-    limits = Limits.resolve(max_mb, max_files)
+    limits = Limits.resolve(max_mb, max_files, options=("--max-mb", "--max-files"))
     tree = walk(root, exclude=[resolve_store_path(store_path())], **limits.walk_stops())
     entries = tree.entries
     if largest > 0:

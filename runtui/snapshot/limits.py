@@ -5,8 +5,8 @@ Defaults follow Azure ML's snapshot limit of 300 MB; the file-count cap is
 set per call (``runtui run --snapshot-max-mb``) or by environment variable,
 ``RUNTUI_SNAPSHOT_MAX_MB`` and ``RUNTUI_SNAPSHOT_MAX_FILES``; 0 turns a cap off.
 
-Over a cap, the error names the largest files and folders and the lines to
-add to ``.runtuiignore`` that would bring the snapshot
+Over a cap, the error names what set the cap, the largest files and folders,
+and the lines to add to ``.runtuiignore`` that would bring the snapshot
 under it: the smallest single folder, file or ``*.ext`` pattern big enough,
 so the suggestion takes out as little as possible; else the biggest, then
 again on what is left, up to `MAX_LINES` lines. When that many would not
@@ -53,10 +53,21 @@ def human_size(size: float) -> str:
 class Limits:
     max_bytes: int | None  # None: no cap
     max_files: int | None
+    bytes_origin: str  # what set each cap, as the over-the-cap message names it
+    files_origin: str
 
     @classmethod
-    def resolve(cls, max_mb: float | None = None, max_files: int | None = None) -> Limits:
-        """Arguments first, then the environment, then the defaults."""
+    def resolve(
+        cls,
+        max_mb: float | None = None,
+        max_files: int | None = None,
+        options: tuple[str, str] | None = None,
+    ) -> Limits:
+        """Arguments first, then the environment, then the defaults.
+
+        ``options`` names the command-line options the arguments came from
+        (``("--max-mb", "--max-files")``), so a message can name them.
+        """
         mb = max_mb if max_mb is not None else _env_number(ENV_MAX_MB, float, DEFAULT_MAX_MB)
         files = (
             max_files
@@ -65,7 +76,13 @@ class Limits:
         )
         if mb < 0 or files < 0:
             raise RuntuiError("snapshot caps must be 0 (no cap) or positive")
-        return cls(int(mb * _MB) or None, int(files) or None)
+        mb_option, files_option = options or (None, None)
+        return cls(
+            int(mb * _MB) or None,
+            int(files) or None,
+            _origin(max_mb is not None, mb_option, ENV_MAX_MB),
+            _origin(max_files is not None, files_option, ENV_MAX_FILES),
+        )
 
     def walk_stops(self) -> dict[str, int | None]:
         """Where a walk can stop: well past a cap, the answer (and the advice) is known."""
@@ -88,6 +105,15 @@ def _env_number(name: str, kind: type, default: float) -> float:
         return kind(text)
     except ValueError:
         raise RuntuiError(f"{name}={text!r} is not a number") from None
+
+
+def _origin(given: bool, option: str | None, env: str) -> str:
+    """What set a cap: the option or variable the user used, or the default and how to change it."""
+    if given:
+        return f"set by {option or 'the caller'}"
+    if os.environ.get(env, "").strip():
+        return f"set by {env}"
+    return f"the default; {f'{option} or ' if option else ''}{env} sets another"
 
 
 def _literal(path: str) -> str:
@@ -209,11 +235,13 @@ def check(tree: Tree, limits: Limits) -> None:
     if limits.max_bytes is not None and total > limits.max_bytes:
         over = (
             f"{more}{human_size(total)} in {count:,} files, over the "
-            f"{human_size(limits.max_bytes)} cap ({ENV_MAX_MB})"
+            f"{human_size(limits.max_bytes)} cap ({limits.bytes_origin})"
         )
         lines = _suggest(tree, total - limits.max_bytes, "bytes")
     elif limits.max_files is not None and count > limits.max_files:
-        over = f"{more}{count:,} files, over the {limits.max_files:,}-file cap ({ENV_MAX_FILES})"
+        over = (
+            f"{more}{count:,} files, over the {limits.max_files:,}-file cap ({limits.files_origin})"
+        )
         lines = _suggest(tree, count - limits.max_files, "files")
     else:
         return
