@@ -174,12 +174,16 @@ def test_bad_arguments_are_one_line_errors(
     no_command = invoke([], code, monkeypatch)
     bad_param = invoke(["-p", "lr", "--", "true"], code, monkeypatch)
     bad_regex = invoke(["--scalars-regex", "(", "--", "true"], code, monkeypatch)
-    for done in (no_command, bad_param, bad_regex):
+    no_experiment = invoke(["-e", "", "--", "true"], code, monkeypatch)
+    blank_name = invoke(["-n", " ", "--", "true"], code, monkeypatch)
+    for done in (no_command, bad_param, bad_regex, no_experiment, blank_name):
         assert done.exit_code == 2 and "Traceback" not in done.output
         assert len(done.output.strip().splitlines()) == 1
     assert "no command given" in no_command.output
     assert "--param 'lr': expected KEY=VALUE" in bad_param.output
     assert "--scalars-regex '('" in bad_regex.output
+    assert no_experiment.output == "runtui: error: --experiment must not be empty\n"
+    assert blank_name.output == "runtui: error: --name must not be empty\n"
     assert not store_dir.exists()  # nothing was started
 
 
