@@ -114,3 +114,18 @@ def test_when_no_few_lines_would_do_the_message_says_so(tmp_path: Path) -> None:
     assert "add the line" not in over.stderr
     assert f"no 5 lines or fewer in {code / '.runtuiignore'} would get it under" in over.stderr
     assert "raise the cap, or turn snapshots off" in over.stderr
+
+
+def test_help_calls_the_argument_folder_as_its_usage_line_does() -> None:
+    shown = dry_run("--help").stdout
+    assert "Usage: main snapshot [OPTIONS] [FOLDER]" in shown
+    assert "(FOLDER: default the git" in shown and "DIR" not in shown
+
+
+def test_largest_0_lists_no_file_and_a_negative_count_is_refused(tmp_path: Path) -> None:
+    code = flat_folder(tmp_path / "code", {"a.py": 10, "b.py": 20})
+    none = dry_run("--dry-run", "--largest", "0", str(code))
+    assert none.exit_code == 0 and none.stdout == ""
+    assert "2 files, 30 B" in none.stderr
+    negative = dry_run("--dry-run", "--largest", "-1", str(code))
+    assert negative.exit_code == 2 and "'--largest': -1 is not in the range x>=0" in negative.stderr
