@@ -143,10 +143,29 @@ def test_over_the_snapshot_cap_stops_before_the_command(
     env = {**subprocess_env, "RUNTUI_SNAPSHOT_MAX_MB": "1"}
     done = runtui_run(["--", sys.executable, "job.py"], env, code)
     assert done.returncode == 2
+    assert "over the 1.0 MB cap (set by RUNTUI_SNAPSHOT_MAX_MB)" in done.stderr
     assert "data.bin" in done.stderr and ".runtuiignore" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (code / "started").exists()
     assert only_run(store_dir).status == "failed"
+
+
+def test_a_flat_folder_over_the_file_cap_stops_before_the_command(
+    code: Path, store_dir: Path, subprocess_env: dict
+) -> None:
+    for name in ("model.py", "data.py"):
+        (code / name).write_text("x = 1\n")
+    (code / "job.py").write_text("open('started', 'w').close()\n")
+    done = runtui_run(
+        ["--snapshot-max-files", "2", "--", sys.executable, "job.py"], subprocess_env, code
+    )
+    assert done.returncode == 2, done.stderr
+    (message,) = done.stderr.splitlines()
+    assert message.startswith("runtui: error: code snapshot of")
+    assert "3 files, over the 2-file cap (set by --snapshot-max-files)" in message
+    assert not (code / "started").exists()
+    record = only_run(store_dir)
+    assert record.status == "failed" and "over the 2-file cap" in record.error
 
 
 def test_bad_arguments_are_one_line_errors(
@@ -155,12 +174,16 @@ def test_bad_arguments_are_one_line_errors(
     no_command = invoke([], code, monkeypatch)
     bad_param = invoke(["-p", "lr", "--", "true"], code, monkeypatch)
     bad_regex = invoke(["--scalars-regex", "(", "--", "true"], code, monkeypatch)
-    for done in (no_command, bad_param, bad_regex):
+    no_experiment = invoke(["-e", "", "--", "true"], code, monkeypatch)
+    blank_name = invoke(["-n", " ", "--", "true"], code, monkeypatch)
+    for done in (no_command, bad_param, bad_regex, no_experiment, blank_name):
         assert done.exit_code == 2 and "Traceback" not in done.output
         assert len(done.output.strip().splitlines()) == 1
     assert "no command given" in no_command.output
     assert "--param 'lr': expected KEY=VALUE" in bad_param.output
     assert "--scalars-regex '('" in bad_regex.output
+    assert no_experiment.output == "runtui: error: --experiment must not be empty\n"
+    assert blank_name.output == "runtui: error: --name must not be empty\n"
     assert not store_dir.exists()  # nothing was started
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -190,6 +191,16 @@ def test_file_count_cap_and_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         Limits.resolve()
 
 
+def test_from_python_the_default_cap_names_the_variable_that_changes_it(tmp_path: Path) -> None:
+    root = tmp_path / "code"
+    make(root, {"main.py": "x"})
+    with (root / "weights.bin").open("wb") as sparse:  # 301 MB on paper, no disk used
+        sparse.truncate(301_000_000)
+    with pytest.raises(SnapshotTooLargeError) as caught:
+        check(walk(root), Limits.resolve())
+    assert "cap (the default; RUNTUI_SNAPSHOT_MAX_MB sets another)" in str(caught.value)
+
+
 def test_a_walk_far_over_the_cap_stops_early(tmp_path: Path) -> None:
     root = tmp_path / "home"
     make(root, {f"d{i}/f{j}.txt": "x" for i in range(10) for j in range(10)})
@@ -257,6 +268,25 @@ def test_start_run_over_the_cap_fails_before_training(
         runtui.start_run("big", capture_output=False, store=store_dir)
     (record,) = runtui.open_store(store_dir).runs()
     assert record.status == "failed" and "over the 1.0 MB cap" in record.error
+
+
+def test_a_script_over_the_file_cap_in_a_flat_folder_fails_its_run(
+    tmp_path: Path, store_dir: Path, subprocess_env: dict[str, str]
+) -> None:
+    code = tmp_path / "code"
+    make(code, {"train.py": "import runtui\nruntui.start_run('flat')\nprint('training')\n",
+                "model.py": "W = 1\n", "data.py": "X = 2\n"})  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "train.py"],
+        cwd=code, env={**subprocess_env, "RUNTUI_SNAPSHOT_MAX_FILES": "2"},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1 and "training" not in done.stdout
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("runtui.snapshot.limits.SnapshotTooLargeError: code snapshot of")
+    assert "3 files, over the 2-file cap (set by RUNTUI_SNAPSHOT_MAX_FILES)" in last
+    (record,) = runtui.open_store(store_dir).runs()
+    assert record.status == "failed" and "over the 2-file cap" in record.error
 
 
 def test_storage_trouble_warns_and_training_goes_on(

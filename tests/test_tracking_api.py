@@ -114,6 +114,14 @@ def test_empty_or_non_string_metric_name_raises(store_dir: Path) -> None:
             run.log("x", 1.0, step="3")
 
 
+def test_an_empty_experiment_or_run_name_raises_at_the_call(store_dir: Path) -> None:
+    with pytest.raises(ValueError, match="experiment name must not be empty"):
+        runtui.start_run("", store=store_dir)
+    with pytest.raises(ValueError, match="run name must not be empty"):
+        runtui.start_run("exp", " ", store=store_dir)
+    assert not store_dir.exists()
+
+
 def test_numpy_like_scalars_are_accepted(store_dir: Path) -> None:
     class Scalar:
         def __float__(self) -> float:

@@ -75,6 +75,7 @@ def run_command(
 
     if not command:
         fail("no command given: runtui run [OPTIONS] -- COMMAND [ARGS]...")
+    _check_names(experiment, name)
     spec = RunSpec(
         command=list(command),
         experiment=experiment,
@@ -94,6 +95,14 @@ def run_command(
     except CommandNotStartedError as exc:
         fail(str(exc), exc.exit_code)
     sys.exit(code)
+
+
+def _check_names(experiment: str, name: str | None) -> None:
+    """A blank --experiment or --name is a usage error, caught before a run is started
+    (`runtui.start_run` raises ValueError for it, as a call from Python should)."""
+    for option, value in (("--experiment", experiment), ("--name", name)):
+        if value is not None and not value.strip():
+            fail(f"{option} must not be empty")
 
 
 commands = [run_command]

@@ -1,4 +1,4 @@
-"""``runtui snapshot --dry-run [DIR]``: what a run's code snapshot would hold, with sizes."""
+"""``runtui snapshot --dry-run [FOLDER]``: what a run's code snapshot would hold, with sizes."""
 
 from __future__ import annotations
 
@@ -14,15 +14,22 @@ from runtui.cli.common import fail, handle_errors, store_option, store_path
     "folder", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path)
 )
 @click.option("--dry-run", is_flag=True, help="List what would be captured (required).")
-@click.option("--largest", type=int, default=0, metavar="N", help="List only the N largest files.")
+@click.option(
+    "--largest", type=click.IntRange(min=0), default=None, metavar="N",
+    help="List only the N largest files (0: none, just the total).",
+)  # fmt: skip
 @click.option("--max-mb", type=float, default=None, metavar="MB", help="Size cap to check against.")
 @click.option("--max-files", type=int, default=None, metavar="N", help="File cap to check against.")
 @store_option
 @handle_errors
 def snapshot_command(
-    folder: Path | None, dry_run: bool, largest: int, max_mb: float | None, max_files: int | None
+    folder: Path | None,
+    dry_run: bool,
+    largest: int | None,
+    max_mb: float | None,
+    max_files: int | None,
 ) -> None:
-    """List the files a run started here would snapshot (DIR: default the git
+    """List the files a run started here would snapshot (FOLDER: default the git
     root, else the current folder), with sizes, the total, and whether it fits
     the size cap. Tune what goes in with a .runtuiignore file at the root.
 
@@ -41,10 +48,10 @@ def snapshot_command(
     if not dry_run:
         fail("snapshots are taken by runs; use --dry-run to preview one")
     root = choose_root(folder, None if folder else git_root(Path.cwd()))
-    limits = Limits.resolve(max_mb, max_files)
+    limits = Limits.resolve(max_mb, max_files, options=("--max-mb", "--max-files"))
     tree = walk(root, exclude=[resolve_store_path(store_path())], **limits.walk_stops())
     entries = tree.entries
-    if largest > 0:
+    if largest is not None:
         entries = sorted(entries, key=lambda e: -e.size)[:largest]
     width = max((len(human_size(e.size)) for e in entries), default=0)
     for entry in entries:

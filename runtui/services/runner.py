@@ -268,7 +268,9 @@ def run_command(spec: RunSpec) -> int:
     if not spec.command:
         raise RuntuiError("no command given: runtui run [OPTIONS] -- COMMAND [ARGS]...")
     parser = ScalarParser(spec.scalars_regex) if spec.scalars or spec.scalars_regex else None
-    limits = Limits.resolve(spec.max_mb, spec.max_files)
+    limits = Limits.resolve(
+        spec.max_mb, spec.max_files, options=("--snapshot-max-mb", "--snapshot-max-files")
+    )
     signals = _Signals()
     signals.install()  # before start_run, so its own SIGTERM hook stays out of the way
     os.environ.pop("RUNTUI_RUN_ID", None)  # a run started inside another run is a new run
