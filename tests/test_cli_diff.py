@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_helpers import add_run, cli
 from click.testing import CliRunner
 from compare_data import UUIDS, build_store
 
@@ -44,3 +45,28 @@ def test_an_unknown_run_is_named_exit_2(store: Path, order: str) -> None:
     assert done.exit_code == 2
     assert "no-such-run" in done.output and "Traceback" not in done.output
     assert len(done.output.strip().splitlines()) == 1
+
+
+def test_params_print_as_show_prints_them_one_line_each(store_dir: Path) -> None:
+    add_run(store_dir, "a", params={
+        "flag": True, "none": None, "lst": [1, "two", 3.0], "nested": {"a": {"b": None}},
+        "nl": "line1\nline2", "i": 1, "empty": "", "yes": True, "opt": "adam",
+    })  # fmt: skip
+    add_run(store_dir, "b", params={"i": 1.0, "empty": None, "yes": "true", "opt": "adam "})
+    done = cli("diff", "a", "b", "--params")
+    assert done.exit_code == 1
+    assert done.output.splitlines() == [
+        '-empty: ""',  # values show prints blank or blurred are written as JSON
+        "+empty: null",
+        "-flag: true",
+        "-i: 1",
+        "+i: 1.0",
+        '-lst: [1, "two", 3.0]',
+        '-nested: {"a": {"b": null}}',
+        '-nl: "line1\\nline2"',
+        "-none: null",
+        "-opt: adam",
+        '+opt: "adam "',
+        "-yes: true",  # both print true in show: JSON tells the bool from the text
+        '+yes: "true"',
+    ]
