@@ -70,3 +70,16 @@ def test_params_print_as_show_prints_them_one_line_each(store_dir: Path) -> None
         "-yes: true",  # both print true in show: JSON tells the bool from the text
         '+yes: "true"',
     ]
+
+
+def test_floats_that_print_differently_differ(store_dir: Path) -> None:
+    add_run(store_dir, "a", params={"x": 0.3, "y": 1.0, "z": float("nan")})
+    add_run(store_dir, "b", params={"x": 0.1 + 0.2, "y": 1.0000000000000002, "z": float("nan")})
+    done = cli("diff", "a", "b", "--params")
+    assert done.exit_code == 1
+    assert done.output.splitlines() == [
+        "-x: 0.3",
+        "+x: 0.30000000000000004",
+        "-y: 1.0",
+        "+y: 1.0000000000000002",
+    ]  # z: NaN in both is the same value
