@@ -6,9 +6,10 @@ them, and exits 0 when every chosen section is the same, 1 when one
 differs, 2 on error, like ``diff``.
 
 Output is coloured on a terminal only (never with ``NO_COLOR`` or through a
-pipe). Piped, the code section is exactly the stored text, so ``runtui diff
-A B --code | git apply`` works; on a terminal, escape sequences in user text
-are stripped first.
+pipe). Piped, the code section is exactly the stored text, binary and large
+files included as git binary patches, so ``runtui diff A B --code | git
+apply`` recreates B's files; on a terminal, those files are only named, and
+escape sequences in user text are stripped first.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def code_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Sectio
         return Section("code", True)
     if stat:
         return Section("code", False, diff_stat_lines(diff))
-    patch = full_diff(store.conn, diff)
+    # a terminal gets a note for binary and large files; anything else a patch that applies
+    patch = full_diff(store.conn, diff, for_apply=not sys.stdout.isatty())
     return Section("code", False, patch.splitlines(), exact=patch)
 
 
