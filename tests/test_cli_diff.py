@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import add_run, cli
+from cli_helpers import add_run, cli, cli_into_closed_pipe
 from click.testing import CliRunner
 from compare_data import UUIDS, build_store
 
@@ -83,3 +83,12 @@ def test_floats_that_print_differently_differ(store_dir: Path) -> None:
         "-y: 1.0",
         "+y: 1.0000000000000002",
     ]  # z: NaN in both is the same value
+
+
+def test_a_closed_pipe_keeps_the_exit_status_quietly(store_dir: Path) -> None:
+    add_run(store_dir, "a", params={"lr": 0.1})
+    add_run(store_dir, "b", params={"lr": 0.2})
+    env = {"RUNTUI_STORE": str(store_dir)}
+    assert cli_into_closed_pipe("diff", "a", "b", "--params", env=env) == (1, "")
+    assert cli_into_closed_pipe("diff", "a", "a", "--params", env=env) == (0, "")
+    assert cli_into_closed_pipe("ls", env=env) == (0, "")  # as every other command

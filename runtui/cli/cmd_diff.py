@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runtui.cli.common import handle_errors, open_store_for_cli, store_option
+from runtui.cli.common import (
+    exit_on_broken_pipe,
+    handle_errors,
+    open_store_for_cli,
+    store_option,
+)
 from runtui.cli.output import human_cell, store_errors, use_color
 from runtui.services import compare
 from runtui.services.compare import MISSING
@@ -261,7 +266,16 @@ def diff_command(run_a: str, run_b: str, chosen: tuple[str, ...], stat: bool) ->
                 if name in chosen:
                     raise
                 click.echo(f"runtui: {name}: {exc}", err=True)  # skipped when not asked for
-    titled = len(names) > 1
+    status = EXIT_SAME if all(s.same for s in results) else EXIT_DIFFERENT
+    try:
+        _print_all(results, f"{_label(a)} -> {_label(b)}", titled=len(names) > 1, color=color)
+    except BrokenPipeError:  # `| head`: the differences were found all the same
+        exit_on_broken_pipe(status)
+    sys.exit(status)
+
+
+def _print_all(results: list[Section], runs: str, *, titled: bool, color: bool) -> None:
+    """Each section that has lines, under a title naming the two runs when ``titled``."""
     shown = 0
     for section in results:
         if not section.lines:
@@ -269,13 +283,12 @@ def diff_command(run_a: str, run_b: str, chosen: tuple[str, ...], stat: bool) ->
         if titled:
             if shown:
                 click.echo()
-            title = f"{section.name}: {_label(a)} -> {_label(b)}"
+            title = f"{section.name}: {runs}"
             if color:
                 title = click.style(plain(title), bold=True)
             click.echo(title, color=color)
         _print(section, color)
         shown += 1
-    sys.exit(EXIT_SAME if all(s.same for s in results) else EXIT_DIFFERENT)
 
 
 commands = [diff_command]
