@@ -75,14 +75,38 @@ def cli_process(
     *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m runtui ARGS`` in a fresh process (real stdout/stderr, real start-up)."""
-    full_env = {**os.environ, **(env or {})}
-    root = str(Path(__file__).resolve().parents[1])
-    full_env["PYTHONPATH"] = root + os.pathsep + full_env.get("PYTHONPATH", "")
     return subprocess.run(
         [sys.executable, "-m", "runtui", *args],
         capture_output=True,
         text=True,
-        env=full_env,
+        env=_process_env(env),
         cwd=cwd,
         timeout=60,
     )
+
+
+def cli_into_closed_pipe(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, str]:
+    """Run ``python -m runtui ARGS`` writing into a pipe whose reader is gone (as after
+    ``| head -1``); its exit status and stderr."""
+    reader, writer = os.pipe()
+    os.close(reader)  # before the process starts: its first write fails
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "runtui", *args],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_process_env(env),
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    return done.returncode, done.stderr
+
+
+def _process_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    """This environment plus ``env``, with this checkout first on the import path."""
+    full_env = {**os.environ, **(env or {})}
+    root = str(Path(__file__).resolve().parents[1])
+    full_env["PYTHONPATH"] = root + os.pathsep + full_env.get("PYTHONPATH", "")
+    return full_env

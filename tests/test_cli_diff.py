@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_helpers import add_run, cli, cli_into_closed_pipe
 from click.testing import CliRunner
 from compare_data import UUIDS, build_store
 
@@ -44,3 +45,50 @@ def test_an_unknown_run_is_named_exit_2(store: Path, order: str) -> None:
     assert done.exit_code == 2
     assert "no-such-run" in done.output and "Traceback" not in done.output
     assert len(done.output.strip().splitlines()) == 1
+
+
+def test_params_print_as_show_prints_them_one_line_each(store_dir: Path) -> None:
+    add_run(store_dir, "a", params={
+        "flag": True, "none": None, "lst": [1, "two", 3.0], "nested": {"a": {"b": None}},
+        "nl": "line1\nline2", "i": 1, "empty": "", "yes": True, "opt": "adam",
+    })  # fmt: skip
+    add_run(store_dir, "b", params={"i": 1.0, "empty": None, "yes": "true", "opt": "adam "})
+    done = cli("diff", "a", "b", "--params")
+    assert done.exit_code == 1
+    assert done.output.splitlines() == [
+        '-empty: ""',  # values show prints blank or blurred are written as JSON
+        "+empty: null",
+        "-flag: true",
+        "-i: 1",
+        "+i: 1.0",
+        '-lst: [1, "two", 3.0]',
+        '-nested: {"a": {"b": null}}',
+        '-nl: "line1\\nline2"',
+        "-none: null",
+        "-opt: adam",
+        '+opt: "adam "',
+        "-yes: true",  # both print true in show: JSON tells the bool from the text
+        '+yes: "true"',
+    ]
+
+
+def test_floats_that_print_differently_differ(store_dir: Path) -> None:
+    add_run(store_dir, "a", params={"x": 0.3, "y": 1.0, "z": float("nan")})
+    add_run(store_dir, "b", params={"x": 0.1 + 0.2, "y": 1.0000000000000002, "z": float("nan")})
+    done = cli("diff", "a", "b", "--params")
+    assert done.exit_code == 1
+    assert done.output.splitlines() == [
+        "-x: 0.3",
+        "+x: 0.30000000000000004",
+        "-y: 1.0",
+        "+y: 1.0000000000000002",
+    ]  # z: NaN in both is the same value
+
+
+def test_a_closed_pipe_keeps_the_exit_status_quietly(store_dir: Path) -> None:
+    add_run(store_dir, "a", params={"lr": 0.1})
+    add_run(store_dir, "b", params={"lr": 0.2})
+    env = {"RUNTUI_STORE": str(store_dir)}
+    assert cli_into_closed_pipe("diff", "a", "b", "--params", env=env) == (1, "")
+    assert cli_into_closed_pipe("diff", "a", "a", "--params", env=env) == (0, "")
+    assert cli_into_closed_pipe("ls", env=env) == (0, "")  # as every other command

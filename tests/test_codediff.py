@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import cli
 from click.testing import CliRunner
 
 import runtui
@@ -205,5 +206,55 @@ def test_text_that_is_not_utf8_is_diffed_as_binary(tmp_path: Path, store_dir: Pa
         pass
     done = diff(a.id, b.id, "--code")
     assert done.exit_code == 1
-    assert "Binary files a/notes.txt and b/notes.txt differ" in done.output
+    assert "diff --git a/notes.txt b/notes.txt\nindex " in done.output  # piped: a binary patch
+    assert "GIT binary patch\nliteral 6\n" in done.output
     assert "\ufffd" not in done.output
+
+
+def test_piped_patch_replays_binary_and_large_files_exactly(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtui.services import codediff
+
+    monkeypatch.setattr(codediff, "MAX_DIFF_BYTES", 1000)
+    code = tmp_path / "code"
+    old = {
+        "train.py": b"lr = 0.1\nepochs = 3\n",
+        "gone.py": b"bye\n",
+        "weights.bin": bytes(range(256)) * 3,
+        "old.bin": b"\0old" * 40,
+        "notes.txt": b"caf\xe9\n",  # not UTF-8: a binary file
+        "big.csv": b"x,y\n" + b"1,2\n" * 400,  # over the large-file threshold
+    }
+    new = {
+        "train.py": b"lr = 0.2\nepochs = 3\n",
+        "added.py": b"print('hi')\n",
+        "weights.bin": bytes(range(256)) * 2 + bytes(reversed(range(256))),
+        "new.bin": bytes(range(100)),
+        "notes.txt": b"caf\xe9s\n",
+        "big.csv": b"x,z\n" + b"1,2\n" * 399 + b"3,4",
+    }
+    make(code, old)
+    with runtui.start_run(snapshot=str(code), capture_output=False) as a:
+        pass
+    for rel in set(old) - set(new):
+        (code / rel).unlink()
+    make(code, new)
+    with runtui.start_run(snapshot=str(code), capture_output=False) as b:
+        pass
+    done = cli("diff", a.id, b.id, "--code")
+    assert done.exit_code == 1
+    assert b"GIT binary patch" in done.stdout_bytes and b"not shown" not in done.stdout_bytes
+    repo = tmp_path / "then"
+    assert cli("checkout", a.id, str(repo)).exit_code == 0
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    applied = subprocess.run(
+        ["git", "apply"], cwd=repo, input=done.stdout_bytes, capture_output=True
+    )
+    assert applied.returncode == 0, applied.stderr
+    assert {p.name: p.read_bytes() for p in repo.iterdir() if p.is_file()} == new
+    undone = subprocess.run(
+        ["git", "apply", "-R"], cwd=repo, input=done.stdout_bytes, capture_output=True
+    )
+    assert undone.returncode == 0, undone.stderr
+    assert {p.name: p.read_bytes() for p in repo.iterdir() if p.is_file()} == old

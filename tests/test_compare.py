@@ -37,7 +37,8 @@ def test_same_value_is_type_and_text() -> None:
     assert same_value(1, 1) and same_value(math.nan, math.nan) and same_value("a", "a")
     assert not same_value(1, 1.0) and not same_value(True, 1) and not same_value("1", 1)
     assert not same_value(MISSING, None) and same_value(MISSING, MISSING)
-    assert same_value(0.1 + 0.2, 0.3)  # equal to 10 significant digits: same config value
+    assert not same_value(0.1 + 0.2, 0.3) and not same_value(1.0, 1.0000000000000002)
+    assert not same_value(0.0, -0.0)  # printed differently by show and ls
 
 
 def test_params_and_tags_put_differences_first(store: Store) -> None:

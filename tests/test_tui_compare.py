@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_helpers import add_run
 from compare_data import NOW, RUNS, UUIDS, build_store
 from textual.widgets import DataTable, Static
 from tui_helpers import shown_text, until
@@ -226,3 +227,16 @@ async def test_run_screen_compares_with_previous_run_of_its_experiment(store: Pa
         await pilot.press("d")
         assert isinstance(app.screen, RunScreen)
         assert "first run of its experiment" in last_notice(app)
+
+
+async def test_floats_that_print_differently_are_marked_as_differing(tmp_path: Path) -> None:
+    store = tmp_path / "floats"
+    a = add_run(store, "a", params={"x": 0.3, "y": 1.0, "same": 0.5})
+    b = add_run(store, "b", params={"x": 0.1 + 0.2, "y": 1.0000000000000002, "same": 0.5})
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(CompareScreen(store, [a, b]))
+        await pilot.pause()
+        table = app.screen.query_one("#cmp-params-view", CompareTable).table
+        marks = {cells(table, r)[2]: cells(table, r)[0] for r in range(table.row_count)}
+        assert marks == {"x": "≠", "y": "≠", "same": ""}  # as `runtui diff` judges them

@@ -6,13 +6,15 @@ them, and exits 0 when every chosen section is the same, 1 when one
 differs, 2 on error, like ``diff``.
 
 Output is coloured on a terminal only (never with ``NO_COLOR`` or through a
-pipe). Piped, the code section is exactly the stored text, so ``runtui diff
-A B --code | git apply`` works; on a terminal, escape sequences in user text
-are stripped first.
+pipe). Piped, the code section is exactly the stored text, binary and large
+files included as git binary patches, so ``runtui diff A B --code | git
+apply`` recreates B's files; on a terminal, those files are only named, and
+escape sequences in user text are stripped first.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import sys
@@ -22,9 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runtui.cli.common import handle_errors, open_store_for_cli, store_option
-from runtui.cli.output import store_errors, use_color
+from runtui.cli.common import (
+    exit_on_broken_pipe,
+    handle_errors,
+    open_store_for_cli,
+    store_option,
+)
+from runtui.cli.output import human_cell, store_errors, use_color
 from runtui.services import compare
+from runtui.services.compare import MISSING
+from runtui.services.textsafe import plain
 
 if TYPE_CHECKING:
     from runtui.store.reader import Store
@@ -58,7 +67,8 @@ def code_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Sectio
         return Section("code", True)
     if stat:
         return Section("code", False, diff_stat_lines(diff))
-    patch = full_diff(store.conn, diff)
+    # a terminal gets a note for binary and large files; anything else a patch that applies
+    patch = full_diff(store.conn, diff, for_apply=not sys.stdout.isatty())
     return Section("code", False, patch.splitlines(), exact=patch)
 
 
@@ -72,17 +82,45 @@ def params_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Sect
     lines: list[str] = []
     changed = added = removed = 0
     for change in compare.param_changes(a.params, b.params):
-        in_a, in_b = change.old is not compare.MISSING, change.new is not compare.MISSING
-        if in_a:
-            lines.append(f"-{change.key}: {compare.format_value(change.old)}")
-        if in_b:
-            lines.append(f"+{change.key}: {compare.format_value(change.new)}")
+        in_a, in_b = change.old is not MISSING, change.new is not MISSING
+        lines += _param_lines(change)
         changed += in_a and in_b
         added += in_b and not in_a
         removed += in_a and not in_b
     if stat and lines:
         lines = [f" params: {changed} changed, {added} added, {removed} removed"]
     return Section("params", not lines, lines)
+
+
+def _param_lines(change: compare.ParamChange) -> list[str]:
+    """``-key: old`` (unless only in B) and ``+key: new`` (unless only in A).
+
+    Values read as `_param_text` writes them, or both as JSON where those two
+    texts would be the same (``true`` and ``"true"``, ``1`` and ``"1"``).
+    """
+    key = human_cell(change.key)
+    sides = [(sign, v) for sign, v in (("-", change.old), ("+", change.new)) if v is not MISSING]
+    texts = [_param_text(value) for _, value in sides]
+    if len(texts) == 2 and texts[0] == texts[1]:
+        texts = [_json_text(value) for _, value in sides]
+    return [f"{sign}{key}: {text}" for (sign, _), text in zip(sides, texts, strict=True)]
+
+
+def _param_text(value: Any) -> str:
+    """A value as ``runtui show`` prints it, on one line, or as JSON where show's text would
+    hide it: None and text that is empty, padded with spaces, or holds a newline or other
+    control character (``"a\\nb"``, not show's ``a b``)."""
+    if value is None or (isinstance(value, str) and _blurred(value)):
+        return _json_text(value)
+    return human_cell(value)
+
+
+def _blurred(text: str) -> bool:
+    return not text.isprintable() or text != text.strip() or not text
+
+
+def _json_text(value: Any) -> str:
+    return plain(json.dumps(value, ensure_ascii=False))
 
 
 def metrics_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Section:
@@ -171,8 +209,6 @@ def _style(line: str, section: str) -> dict[str, Any]:
 
 def _print(section: Section, color: bool) -> None:
     if color:
-        from runtui.services.textsafe import plain
-
         for line in section.lines:
             style = _style(line, section.name)
             click.echo(click.style(plain(line), **style) if style else plain(line), color=True)
@@ -230,7 +266,16 @@ def diff_command(run_a: str, run_b: str, chosen: tuple[str, ...], stat: bool) ->
                 if name in chosen:
                     raise
                 click.echo(f"runtui: {name}: {exc}", err=True)  # skipped when not asked for
-    titled = len(names) > 1
+    status = EXIT_SAME if all(s.same for s in results) else EXIT_DIFFERENT
+    try:
+        _print_all(results, f"{_label(a)} -> {_label(b)}", titled=len(names) > 1, color=color)
+    except BrokenPipeError:  # `| head`: the differences were found all the same
+        exit_on_broken_pipe(status)
+    sys.exit(status)
+
+
+def _print_all(results: list[Section], runs: str, *, titled: bool, color: bool) -> None:
+    """Each section that has lines, under a title naming the two runs when ``titled``."""
     shown = 0
     for section in results:
         if not section.lines:
@@ -238,15 +283,12 @@ def diff_command(run_a: str, run_b: str, chosen: tuple[str, ...], stat: bool) ->
         if titled:
             if shown:
                 click.echo()
-            title = f"{section.name}: {_label(a)} -> {_label(b)}"
+            title = f"{section.name}: {runs}"
             if color:
-                from runtui.services.textsafe import plain
-
                 title = click.style(plain(title), bold=True)
             click.echo(title, color=color)
         _print(section, color)
         shown += 1
-    sys.exit(EXIT_SAME if all(s.same for s in results) else EXIT_DIFFERENT)
 
 
 commands = [diff_command]

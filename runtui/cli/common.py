@@ -6,7 +6,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -72,6 +72,13 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+def exit_on_broken_pipe(code: int) -> NoReturn:
+    """The reader of stdout is gone (``| head``): exit with ``code``, saying nothing (stderr
+    is closed, so Python's own flush of stdout at exit cannot print a warning either)."""
+    sys.stderr.close()
+    sys.exit(code)
+
+
 def handle_errors(fn: F) -> F:
     """Turn `RuntuiError` (and a closed stdout pipe) into a one-line message and exit 2;
     Ctrl-C into exit status 130, quietly (not click's "Aborted!" and status 1, which
@@ -86,8 +93,7 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
-            sys.stderr.close()
-            sys.exit(0)
+            exit_on_broken_pipe(0)
         except OSError as exc:
             fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
 

@@ -6,7 +6,8 @@ snapshots with ten changed files read ten pairs of blobs. Line counts
 (insertions/deletions, as ``git diff --stat`` reports them) are computed for
 the changed text files; binary files (a NUL byte in the first 8,000 bytes,
 git's rule, or content that is not UTF-8) and files over `MAX_DIFF_BYTES`
-are named with their sizes and never dumped.
+are named with their sizes and never dumped, unless the diff is to be
+applied: then they are git binary patches (`binary_patch`).
 
 `file_diff` renders one change as git-style unified diff text (``diff
 --git`` header, ``a/`` and ``b/`` prefixes, mode lines, ``\\ No newline at
@@ -20,8 +21,11 @@ share this module.
 
 from __future__ import annotations
 
+import base64
 import difflib
+import hashlib
 import sqlite3
+import string
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 
 MAX_DIFF_BYTES = 1_000_000
 _BINARY_PROBE = 8000
+_LINE_BYTES = 52  # bytes per line of a git binary patch
+_COUNT_CHARS = string.ascii_uppercase + string.ascii_lowercase
 ADDED, REMOVED, MODIFIED, MODE = "added", "removed", "modified", "mode changed"
 
 
@@ -239,8 +245,15 @@ def diff_runs(
     return diff_snapshots(store.conn, old.snapshot_id, new.snapshot_id, line_counts=line_counts)
 
 
-def file_diff(conn: sqlite3.Connection, change: FileChange, context: int = 3) -> str:
-    """The unified diff text of one change, git style."""
+def file_diff(
+    conn: sqlite3.Connection, change: FileChange, context: int = 3, *, for_apply: bool = False
+) -> str:
+    """The unified diff text of one change, git style.
+
+    Binary and large files are named with their sizes, for a person to read;
+    ``for_apply`` writes them as git binary patches instead, so that ``git
+    apply`` recreates them byte for byte.
+    """
     path, old, new = change.path, change.old, change.new
     out = [f"diff --git a/{path} b/{path}\n"]
     if old is None and new is not None:
@@ -253,17 +266,17 @@ def file_diff(conn: sqlite3.Connection, change: FileChange, context: int = 3) ->
         return "".join(out)
     a_name = f"a/{path}" if old else "/dev/null"
     b_name = f"b/{path}" if new else "/dev/null"
-    if change.too_large or change.binary:
-        what = "Binary" if change.binary else "Large"
-        sizes = f"{_size(change.old_size)} -> {_size(change.new_size)}"
-        out.append(f"{what} files {a_name} and {b_name} differ ({sizes}; not shown)\n")
+    if (change.too_large or change.binary) and not for_apply:
+        out.append(_not_shown(change, a_name, b_name, "Binary" if change.binary else "Large"))
         return "".join(out)
     contents = _Contents(conn)
     old_data = contents.of(old) if old else b""
     new_data = contents.of(new) if new else b""
-    if _is_binary(old_data) or _is_binary(new_data):
-        sizes = f"{_size(change.old_size)} -> {_size(change.new_size)}"
-        out.append(f"Binary files {a_name} and {b_name} differ ({sizes}; not shown)\n")
+    if change.too_large or _is_binary(old_data) or _is_binary(new_data):
+        if for_apply:
+            out.append(binary_patch(old_data if old else None, new_data if new else None))
+        else:
+            out.append(_not_shown(change, a_name, b_name, "Binary"))
         return "".join(out)
     lines = difflib.unified_diff(_lines(old_data), _lines(new_data), a_name, b_name, n=context)
     for line in lines:
@@ -274,6 +287,55 @@ def file_diff(conn: sqlite3.Connection, change: FileChange, context: int = 3) ->
     return "".join(out)
 
 
-def full_diff(conn: sqlite3.Connection, diff: CodeDiff, context: int = 3) -> str:
-    """Every change's unified diff, one after another."""
-    return "".join(file_diff(conn, change, context) for change in diff.changes)
+def _not_shown(change: FileChange, a_name: str, b_name: str, what: str) -> str:
+    sizes = f"{_size(change.old_size)} -> {_size(change.new_size)}"
+    return f"{what} files {a_name} and {b_name} differ ({sizes}; not shown)\n"
+
+
+def full_diff(
+    conn: sqlite3.Connection, diff: CodeDiff, context: int = 3, *, for_apply: bool = False
+) -> str:
+    """Every change's unified diff, one after another (``for_apply``: see `file_diff`)."""
+    return "".join(file_diff(conn, c, context, for_apply=for_apply) for c in diff.changes)
+
+
+# -- git binary patches -------------------------------------------------------------
+
+
+def binary_patch(old: bytes | None, new: bytes | None) -> str:
+    """What ``git diff --binary`` writes after a file's header lines (None: no such file).
+
+    ``git apply`` requires the ``index`` line with both full blob ids: it
+    checks the old file against the first and its result against the second.
+    The ``literal`` hunk to the old content makes the patch reversible
+    (``git apply -R``).
+    """
+    return (
+        f"index {_blob_id(old)}..{_blob_id(new)}\n"
+        "GIT binary patch\n" + _literal(new or b"") + _literal(old or b"")
+    )
+
+
+def _blob_id(data: bytes | None) -> str:
+    """The id git gives ``data`` as a blob (SHA-1); all zeros for a file that does not exist."""
+    if data is None:
+        return "0" * 40
+    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def _literal(data: bytes) -> str:
+    """A ``literal`` hunk: ``data`` zlib-deflated, in base85 lines of up to 52 bytes, each
+    led by a character giving its byte count (``A``-``Z`` 1-26, ``a``-``z`` 27-52), then
+    an empty line."""
+    deflated = zlib.compress(data)
+    # git's base85 is Python's alphabet, with the last group padded to 5 characters;
+    # 52 bytes are 13 groups, so each line is a 65-character slice of one encoding
+    encoded = base64.b85encode(deflated, pad=True).decode("ascii")
+    lines = [f"literal {len(data)}"]
+    for start in range(0, len(deflated), _LINE_BYTES):
+        count = min(_LINE_BYTES, len(deflated) - start)
+        chars = encoded[start // 4 * 5 : (start + count + 3) // 4 * 5]
+        lines.append(_COUNT_CHARS[count - 1] + chars)
+    return "\n".join(lines) + "\n\n"

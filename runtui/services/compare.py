@@ -2,8 +2,9 @@
 
 Pure functions over `RunRecord`s, shared by ``runtui diff`` (two runs, text)
 and the TUI compare screen (two to eight runs, tables). A value is "the
-same" in two runs when it has the same type and prints the same, so ``1``
-and ``1.0`` differ (the config changed) and NaN equals NaN (nothing changed).
+same" in two runs when it has the same type and prints the same in full, so
+``1`` and ``1.0`` differ (the config changed), as do ``0.3`` and
+``0.30000000000000004``, and NaN equals NaN (nothing changed).
 Deltas are always "this run minus the first run".
 
 The side-by-side view of a code diff is built from the unified diff text of
@@ -39,18 +40,12 @@ MISSING: Any = _Missing()
 # -- values ------------------------------------------------------------------------
 
 
-def format_value(value: Any) -> str:
-    """A param or tag value as text: floats to 10 significant digits, nan/inf spelled out."""
-    if isinstance(value, float):
-        return repr(value) if not math.isfinite(value) else f"{value:.10g}"
-    return str(value)
-
-
 def same_value(x: Any, y: Any) -> bool:
-    """Same type and same printed value (so NaN equals NaN, and 1 differs from 1.0)."""
+    """Same type and same printed value, floats to their last digit as ``runtui show`` and
+    ``ls`` print them: NaN equals NaN, while 1 differs from 1.0 and 0.3 from 0.1 + 0.2."""
     if x is MISSING or y is MISSING:
         return x is y
-    return type(x) is type(y) and format_value(x) == format_value(y)
+    return type(x) is type(y) and repr(x) == repr(y)
 
 
 def same_number(x: float, y: float) -> bool:
