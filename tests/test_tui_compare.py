@@ -240,3 +240,6 @@ async def test_floats_that_print_differently_are_marked_as_differing(tmp_path: P
         table = app.screen.query_one("#cmp-params-view", CompareTable).table
         marks = {cells(table, r)[2]: cells(table, r)[0] for r in range(table.row_count)}
         assert marks == {"x": "≠", "y": "≠", "same": ""}  # as `runtui diff` judges them
+        detail = app.screen.query_one("#cmp-params-view .compare-detail", Static)
+        await until(pilot, lambda: "param x" in str(detail.content))  # the first row, highlighted
+        assert str(detail.content).splitlines()[1:] == ["A 0.3", "B 0.30000000000000004"]

@@ -75,6 +75,20 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def full_value(value: Any) -> str:
+    """A param value exactly (the compare screen's detail line): floats in their
+    shortest exact form, so two that differ never read the same; containers as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, dict)):
+        import json
+
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return format_value(value)
+
+
 def status_text(status: str, styles: Mapping[str, str] | None = None) -> Text:
     """``✓ completed``: a glyph and the word, coloured by ``styles[status]`` when given."""
     glyph = STATUS_GLYPHS.get(status, "?")

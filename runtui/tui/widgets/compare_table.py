@@ -136,7 +136,7 @@ class CompareTable(Vertical):
             if value is MISSING:
                 text.append("(not set)", style="dim")
             else:
-                text.append(render.safe(value).plain)
+                text.append(render.safe(render.full_value(value)).plain)
         text.no_wrap = False
         detail.update(text)
 
