@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,40 @@ def test_a_closed_pipe_keeps_the_exit_status_quietly(store_dir: Path) -> None:
     assert cli_into_closed_pipe("diff", "a", "b", "--params", env=env) == (1, "")
     assert cli_into_closed_pipe("diff", "a", "a", "--params", env=env) == (0, "")
     assert cli_into_closed_pipe("ls", env=env) == (0, "")  # as every other command
+
+
+def test_on_a_terminal_without_colour_no_escape_sequence_gets_through(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    import pty
+    import subprocess
+    import sys
+
+    import runtui
+
+    for name, text in (("a", "print('\x1b]0;pwned\x07')\n"), ("b", "print('\x1b[2J')\n")):
+        code = tmp_path / name
+        code.mkdir()
+        (code / "train.py").write_text(text)
+        with runtui.start_run("e", name=name, snapshot=code, capture_output=False) as run:
+            run.log({"loss\x1b[31m": 1.0 if name == "a" else 2.0})
+    leader, follower = pty.openpty()
+    env = {**os.environ, "NO_COLOR": "1", "RUNTUI_STORE": str(store_dir)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "runtui", "diff", "a", "b"], stdout=follower, env=env
+    ) as proc:
+        os.close(follower)
+        shown = b""
+        while chunk := _read(leader):
+            shown += chunk
+        assert proc.wait(30) == 1
+    os.close(leader)
+    assert b"train.py" in shown and b"loss" in shown
+    assert b"\x1b" not in shown and b"\x07" not in shown
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the other end closed
+        return b""

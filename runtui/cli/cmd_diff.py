@@ -30,7 +30,7 @@ from runtui.cli.common import (
     open_store_for_cli,
     store_option,
 )
-from runtui.cli.output import human_cell, store_errors, use_color
+from runtui.cli.output import human_cell, is_terminal, store_errors, use_color
 from runtui.services import compare
 from runtui.services.compare import MISSING
 from runtui.services.textsafe import plain
@@ -208,15 +208,18 @@ def _style(line: str, section: str) -> dict[str, Any]:
 
 
 def _print(section: Section, color: bool) -> None:
+    """The section's lines: on a terminal without escape sequences (coloured unless
+    ``NO_COLOR``); elsewhere the exact text where there is one (a patch), else the
+    lines, still without escape sequences."""
     if color:
         for line in section.lines:
             style = _style(line, section.name)
             click.echo(click.style(plain(line), **style) if style else plain(line), color=True)
-    elif section.exact is not None:
+    elif section.exact is not None and not is_terminal(sys.stdout):
         _write_exact(section.exact)
     else:
         for line in section.lines:
-            click.echo(line)
+            click.echo(plain(line))
 
 
 def _write_exact(text: str) -> None:
