@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import runtui
-from runtui.snapshot import gitdiff
+from runtui.snapshot import capture, gitdiff
 from runtui.snapshot.capture import store_tree
 from runtui.snapshot.limits import Limits, SnapshotTooLargeError, check
 from runtui.snapshot.walk import walk
@@ -87,8 +87,6 @@ def test_blob_dropped_by_gc_is_stored_again(tmp_path: Path, conn: sqlite3.Connec
 def test_a_gc_racing_the_snapshot_cannot_leave_holes(
     tmp_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from runtui.snapshot import capture
-
     root = tmp_path / "code"
     make(root, {"a.py": "a\n", "b.py": "b\n"})
     store_blobs = capture._store_blobs
@@ -268,6 +266,23 @@ def test_start_run_over_the_cap_fails_before_training(
         runtui.start_run("big", capture_output=False, store=store_dir)
     (record,) = runtui.open_store(store_dir).runs()
     assert record.status == "failed" and "over the 1.0 MB cap" in record.error
+
+
+def test_ctrl_c_during_the_snapshot_cancels_the_run(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = tmp_path / "code"
+    make(code, {"main.py": "x"})
+    monkeypatch.chdir(code)
+
+    def interrupted(*args: object, **kwargs: object) -> None:  # Ctrl-C in a long walk
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(capture, "walk", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runtui.start_run("slow", capture_output=False, store=store_dir)
+    (record,) = runtui.open_store(store_dir).runs()
+    assert record.status == "canceled"  # not left running, to be found crashed later
 
 
 def test_a_script_over_the_file_cap_in_a_flat_folder_fails_its_run(

@@ -143,7 +143,12 @@ def _create(
     if ops:
         flusher.wake.set()
     if snapshot:
-        _take_snapshot(run, snapshot)
+        try:
+            _take_snapshot(run, snapshot)
+        except BaseException as exc:  # Ctrl-C in a long walk, a bug: ended as it was, not crashed
+            status, error, code = lifecycle.outcome(type(exc), exc, exc.__traceback__)
+            run.finish(status, error=error, exit_code=code)  # a second finish does nothing
+            raise
     return run
 
 
