@@ -174,6 +174,20 @@ def test_corrupt_store_is_one_line_without_traceback(tmp_path: Path):
         assert done.stderr.startswith("runtui: error:") and done.stderr.count("\n") == 1
 
 
+def test_a_database_emptied_beside_its_logs_is_refused_not_made_anew(store_dir: Path):
+    add_run(store_dir, "lost")
+    (store_dir / "logs").mkdir(exist_ok=True)
+    (store_dir / "logs" / "run.log").write_text("epoch 1\n")
+    for suffix in ("", "-wal", "-shm"):
+        (store_dir / f"runtui.db{suffix}").unlink(missing_ok=True)
+    (store_dir / "runtui.db").write_bytes(b"")
+    for command in (["ls"], ["gc"]):
+        result = cli(*command)
+        assert result.exit_code == 2 and "is empty (0 bytes)" in result.stderr
+        assert result.stderr.count("\n") == 1
+    assert (store_dir / "runtui.db").stat().st_size == 0  # left as found
+
+
 def test_color_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch):
     class Tty(io.StringIO):
         def isatty(self) -> bool:

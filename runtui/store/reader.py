@@ -383,6 +383,19 @@ def _is_dead(
     return now - beat > liveness.STALE_AFTER_S
 
 
+def _check_not_emptied(folder: Path, db: Path) -> None:
+    """Refuse a database emptied to 0 bytes beside the logs of its runs: the runs'
+    records are gone, and opening it would quietly make it a new, empty store."""
+    if db.stat().st_size:
+        return
+    logs = folder / location.LOGS_DIRNAME
+    if logs.is_dir() and any(logs.iterdir()):
+        raise StoreError(
+            f"the store's database {db} is empty (0 bytes) but {logs} holds run logs: "
+            "its records were lost; move the folder away to start a new store"
+        )
+
+
 def open_store(path: str | os.PathLike[str] | None = None, *, readonly: bool = False) -> Store:
     """Open an existing store for reading (see `location.resolve_store_path`).
 
@@ -396,6 +409,7 @@ def open_store(path: str | os.PathLike[str] | None = None, *, readonly: bool = F
         if folder.exists() and not folder.is_dir():
             raise StoreError(f"{folder} is not a runtui store folder")
         raise StoreError(f"no runtui store at {folder} (log a run, or try `runtui demo`)")
+    _check_not_emptied(folder, db)
     writable = not readonly and os.access(folder, os.W_OK) and os.access(db, os.W_OK)
     conn = connection.connect(folder, readonly=not writable)
     store = Store(folder, conn, writable)
