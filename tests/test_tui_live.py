@@ -154,9 +154,9 @@ async def test_logs_tab_follows_new_lines_and_counts_them_when_scrolled_up(
 def line_in_progress(screen: RunScreen) -> str | None:
     """The progress line shown as the log's last row, or None when there is none."""
     log = screen.query_one(LogView).log
-    last_row = log.virtual_size.height - 1
-    if last_row < len(log.lines):
+    if not log.partial:
         return None
+    last_row = log.virtual_size.height - 1
     return log.render_line(last_row - int(log.scroll_y)).text.rstrip()
 
 
@@ -164,7 +164,8 @@ async def test_a_progress_bar_being_redrawn_shows_under_the_log(
     start_writer: Callable[..., Writer], store_dir: Path
 ) -> None:
     writer = start_writer("bar")
-    writer.send(*(f"print line {i}" for i in range(80)), "redraw  10%|#         | 1/10")
+    wide = "print line 79" + " wider than the bar" * 3  # so a redraw changes no width
+    writer.send(*(f"print line {i}" for i in range(79)), wide, "redraw  10%|#         | 1/10")
     app = RuntuiApp(store_dir)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -172,12 +173,13 @@ async def test_a_progress_bar_being_redrawn_shows_under_the_log(
         await pilot.press("2")
         await until(pilot, lambda: line_in_progress(screen) == " 10%|#         | 1/10")
         log = screen.query_one(LogView).log
-        assert log_lines(screen)[-1:] == ["line 79"]
+        assert log_lines(screen)[-1:] == [wide.removeprefix("print ")]
         await until(pilot, lambda: log.is_vertical_scroll_end)  # still following
 
         writer.send("redraw  60%|######    | 6/10 \x1b[31mred")
         await until(pilot, lambda: (line_in_progress(screen) or "").startswith(" 60%"))
         assert "\x1b" not in (line_in_progress(screen) or "")
+        await until(pilot, lambda: "6/10" in app.export_screenshot())  # redrawn on screen
 
         writer.send("redraw 100%|##########| 10/10", "print ")  # the bar ends its line
         await until(pilot, lambda: log_lines(screen)[-1:] == ["100%|##########| 10/10"])

@@ -95,9 +95,15 @@ class SearchableLog(Log):
         """Show ``partial`` (already made safe to display) as the row after the lines."""
         if partial == self.partial:
             return
+        appears_or_goes = not partial or not self.partial
         self.partial = partial
-        self.virtual_size = Size(self._width, self.line_count)  # validated: one row more or less
-        self.refresh()
+        if appears_or_goes:  # one row more or less: the size's watcher redraws the view
+            self.virtual_size = Size(self._width, self.line_count)
+        else:  # a redraw of the bar: only its row (it changes several times a second)
+            if cell_len(partial) > self.virtual_size.width and not self.wrap:
+                self.virtual_size = Size(self._width, self.line_count)  # scrolls wider
+            row = len(self._sync_rows()) if self.wrap else len(self._lines)
+            self.refresh_lines(row)
 
     def set_wrap(self, wrap: bool) -> None:
         """Wrap long lines (or not), keeping the line at the top of the view in place."""
