@@ -138,5 +138,5 @@ def test_text_says_how_big_the_code_snapshot_is(store_dir: Path, tmp_path: Path)
     run.finish()
     out = cli("show", "with-code").stdout
     line = next(line for line in out.splitlines() if line.startswith("  code"))
-    assert line.split(None, 1)[1] == f"2 files, 18 B from {code} (runtui checkout {run.id} DIR)"
+    assert line.split(None, 1)[1] == f"2 files, 18 B (runtui checkout {run.id} DIR restores them)"
     assert cli("show", "with-code", "--format", "json").stdout.count('"files": 2') == 1

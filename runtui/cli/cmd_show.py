@@ -69,7 +69,7 @@ def _code(snapshot: dict[str, Any] | None, run_id: str) -> str:
         return ""
     files = f"{snapshot['files']:,} file{'s' if snapshot['files'] != 1 else ''}"
     size = human_size(snapshot["bytes"])
-    return f"{files}, {size} from {snapshot['root']} (runtui checkout {run_id} DIR)"
+    return f"{files}, {size} (runtui checkout {run_id} DIR restores them)"
 
 
 def _fields(pairs: list[tuple[str, Any]], *, keep_empty: bool = False) -> list[str]:

@@ -58,10 +58,12 @@ class _Printer:
         self.clean = _for_terminal if use_colour else plain
         self.plain = plain
         self.shown = False  # a line being written is on the screen, below the finished ones
+        self.printed = False  # anything at all was printed
 
     def __call__(self, lines: list[str], partial: str = "") -> None:
         out = _REDRAW if self.shown else ""
         out += "".join(self.clean(line) + "\n" for line in lines)
+        self.printed = self.printed or bool(lines or partial)
         self.shown = self.terminal and bool(partial)
         if self.shown:  # plain, cut to the width: a wrapped line cannot be redrawn in place
             width = max(1, shutil.get_terminal_size().columns - 1)
@@ -175,7 +177,7 @@ def tail(run_ref: str, follow: bool, count: int) -> None:
             emit(read_tail(path, count), "")
     finally:  # Ctrl-C (exit 130, see handle_errors) or an error: end the line in progress
         emit.close()
-    if _no_output(path):
+    if not emit.printed and (not follow or outcome != "removed") and _no_output(path):
         click.echo(f"runtui: run {record.id} captured no output", err=True)
     if follow:
         click.echo(f"runtui: run {record.id} {_ENDED.get(outcome, outcome)}", err=True)

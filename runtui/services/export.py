@@ -283,10 +283,11 @@ def run_document(store: Store, run: RunRecord) -> dict[str, Any]:
 
 
 def _snapshot_summary(store: Store, snapshot_id: int | None) -> dict[str, Any] | None:
-    """The code snapshot's size and the folder it was taken from."""
+    """The code snapshot's size. (Not its folder: runs with the same code share a
+    snapshot, which keeps the folder of the first of them.)"""
     from runtui.store.snapshots import snapshot_info
 
     info = None if snapshot_id is None else snapshot_info(store.conn, snapshot_id)
     if info is None:
         return None
-    return {"files": info.file_count, "bytes": info.total_size, "root": info.root}
+    return {"files": info.file_count, "bytes": info.total_size}
