@@ -58,33 +58,42 @@ def test_needs_dry_run(tmp_path: Path) -> None:
 
 
 def test_a_flat_folder_over_the_file_cap_gets_lines_that_bring_it_under(tmp_path: Path) -> None:
-    code = flat_folder(
-        tmp_path / "code", {"train.py": 300, "model.py": 200, "notes.txt": 5, "labels.csv": 5000}
-    )
-    over = dry_run("--dry-run", "--max-files", "2", str(code))
+    sizes = {"train.py": 300, "model.py": 200, "notes.txt": 5, "labels.csv": 5000, "vocab.json": 50}
+    code = flat_folder(tmp_path / "code", sizes)
+    over = dry_run("--dry-run", "--max-files", "3", str(code))
     assert over.exit_code == 1
     (message,) = [line for line in over.stderr.splitlines() if "error" in line]
     assert message.startswith("runtui: error: code snapshot of")
-    assert "4 files, over the 2-file cap (set by --max-files)" in message
+    assert "5 files, over the 3-file cap (set by --max-files)" in message
     assert ".gitignore" not in message  # there is none to start from
-    # the .runtuiignore the lines go into is one more file: three lines, not two
-    assert add_suggested_lines(message, code) == ["*.csv", "/train.py", "/model.py"]
-    fits = dry_run("--dry-run", "--max-files", "2", str(code))
+    # the .runtuiignore the lines go into is one more file: three lines, not two;
+    # and never the code the run ran (train.py, model.py)
+    assert add_suggested_lines(message, code) == ["*.csv", "/vocab.json", "/notes.txt"]
+    fits = dry_run("--dry-run", "--max-files", "3", str(code))
     assert fits.exit_code == 0, fits.stderr
-    assert fits.stdout.splitlines() == ["26 B  .runtuiignore", " 5 B  notes.txt"]
-    tighter = dry_run("--dry-run", "--max-files", "1", str(code))
-    assert "add the line '/notes.txt'" in tighter.stderr  # never '/.runtuiignore' itself
+    kept = sorted(line.split()[-1] for line in fits.stdout.splitlines())
+    assert kept == [".runtuiignore", "model.py", "train.py"]
+    tighter = dry_run("--dry-run", "--max-files", "2", str(code))
+    assert "add the line" not in tighter.stderr and "no 5 lines" in tighter.stderr
 
 
 def test_over_the_size_cap_the_lines_suggested_are_enough_together(tmp_path: Path) -> None:
-    code = flat_folder(tmp_path / "code", {"train.py": 985, "notes[1]": 400, "utils.py": 900})
+    code = flat_folder(tmp_path / "code", {"train.py": 600, "notes[1]": 500, "data.json": 1000})
     over = dry_run("--dry-run", "--max-mb", "0.001", str(code))
     assert over.exit_code == 1
-    assert "2.3 KB in 3 files, over the 1.0 KB cap (set by --max-mb)" in over.stderr
-    assert add_suggested_lines(over.stderr, code) == ["/train.py", "/notes\\[1]"]
+    assert "2.1 KB in 3 files, over the 1.0 KB cap (set by --max-mb)" in over.stderr
+    assert add_suggested_lines(over.stderr, code) == ["/data.json", "/notes\\[1]"]
     fits = dry_run("--dry-run", "--max-mb", "0.001", str(code))
     assert fits.exit_code == 0, fits.stderr
-    assert "2 files, 921 B" in fits.stderr
+    assert "2 files, 622 B" in fits.stderr
+
+
+@pytest.mark.parametrize("cap", ["inf", "nan"])
+def test_a_cap_that_is_not_a_number_is_one_line(tmp_path: Path, cap: str) -> None:
+    code = flat_folder(tmp_path / "code", {"train.py": 10})
+    done = dry_run("--dry-run", "--max-mb", cap, str(code))
+    assert done.exit_code == 2
+    assert done.stderr == "runtui: error: snapshot caps must be 0 (no cap) or a positive number\n"
 
 
 def test_the_cap_message_names_what_set_the_cap(

@@ -15,6 +15,7 @@ do, the message says so rather than suggest lines that would not help.
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ ENV_MAX_FILES = "RUNTUI_SNAPSHOT_MAX_FILES"
 MAX_LINES = 5  # a longer list of ignore lines is no advice: raise the cap instead
 _MB = 1_000_000
 _CODE_SUFFIXES = {".py", ".ipynb", ".sh", ".cfg", ".toml", ".yaml", ".yml", ".json", ".txt"}
+_RECIPE_SUFFIXES = _CODE_SUFFIXES - {".json", ".txt"}  # never advised away: what the run ran
 _WAYS_OUT = "raise the cap, or turn snapshots off (snapshot=False, runtui run --no-snapshot)"
 _GLOB_CHARS = str.maketrans({c: "\\" + c for c in "\\*?["})
 
@@ -74,8 +76,8 @@ class Limits:
             if max_files is not None
             else _env_number(ENV_MAX_FILES, int, DEFAULT_MAX_FILES)
         )
-        if mb < 0 or files < 0:
-            raise RuntuiError("snapshot caps must be 0 (no cap) or positive")
+        if not math.isfinite(mb) or mb < 0 or files < 0:
+            raise RuntuiError("snapshot caps must be 0 (no cap) or a positive number")
         mb_option, files_option = options or (None, None)
         return cls(
             int(mb * _MB) or None,
@@ -130,12 +132,12 @@ def _candidates(entries: Sequence[TreeEntry], weight: str) -> dict[str, tuple[in
         amount = entry.size if weight == "bytes" else 1
         parts = entry.path.split("/")
         lines = ["/" + _literal("/".join(parts[:depth])) + "/" for depth in range(1, len(parts))]
-        lines.append("/" + _literal(entry.path))
         name = parts[-1]
-        if "." in name.lstrip("."):
-            suffix = name[name.rindex(".") :]
-            if suffix.lower() not in _CODE_SUFFIXES:
-                lines.append("*" + _literal(suffix))
+        suffix = name[name.rindex(".") :].lower() if "." in name.lstrip(".") else ""
+        if suffix not in _RECIPE_SUFFIXES:
+            lines.append("/" + _literal(entry.path))
+        if suffix and suffix not in _CODE_SUFFIXES:
+            lines.append("*" + _literal(name[name.rindex(".") :]))
         for line in lines:
             tally = out.setdefault(line, [0, 0])
             tally[0] += amount
