@@ -138,3 +138,10 @@ def test_largest_0_lists_no_file_and_a_negative_count_is_refused(tmp_path: Path)
     assert "2 files, 30 B" in none.stderr
     negative = dry_run("--dry-run", "--largest", "-1", str(code))
     assert negative.exit_code == 2 and "'--largest': -1 is not in the range x>=0" in negative.stderr
+
+
+def test_file_names_in_the_cap_message_never_carry_escape_sequences(tmp_path: Path) -> None:
+    code = flat_folder(tmp_path / "code", {"train.py": 10, "big\x1b]0;pwned\x07.bin": 5000})
+    over = dry_run("--dry-run", "--max-mb", "0.001", str(code))
+    assert over.exit_code == 1 and "big" in over.stderr
+    assert "\x1b" not in over.stderr and "\x07" not in over.stderr

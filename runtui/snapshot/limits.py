@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathspec import GitIgnoreSpec
 
 from runtui.errors import RuntuiError
+from runtui.services.textsafe import plain
 from runtui.snapshot.ignore import GITIGNORE, RUNTUIIGNORE
 from runtui.snapshot.walk import Tree, TreeEntry
 
@@ -208,10 +209,10 @@ def _largest(tree: Tree) -> str:
     for entry in tree.entries:
         if "/" in entry.path:
             folders[entry.path.split("/", 1)[0] + "/"] += entry.size
-    text = "largest files: " + ", ".join(f"{e.path} ({human_size(e.size)})" for e in files)
+    text = "largest files: " + ", ".join(f"{plain(e.path)} ({human_size(e.size)})" for e in files)
     if folders:
         text += "; largest folders: " + ", ".join(
-            f"{name} ({human_size(size)})" for name, size in folders.most_common(3)
+            f"{plain(name)} ({human_size(size)})" for name, size in folders.most_common(3)
         )
     return text
 
@@ -221,7 +222,7 @@ def _advice(tree: Tree, lines: list[str] | None) -> str:
     ignore_file = tree.root / RUNTUIIGNORE
     if lines is None:
         return f"no {MAX_LINES} lines or fewer in {ignore_file} would get it under: {_WAYS_OUT}"
-    listed = ", ".join(f"'{line}'" for line in lines)  # as typed: repr would double a backslash
+    listed = ", ".join(f"'{plain(line)}'" for line in lines)  # as typed, not repr's \\
     where = f"add the line{'s' if len(lines) > 1 else ''} {listed} to {ignore_file}"
     if tree.rules.source == GITIGNORE:
         where += " (a .runtuiignore replaces .gitignore for snapshots: start from a copy)"
