@@ -401,15 +401,36 @@ def test_ui_refuses_a_file_and_a_folder_that_is_not_a_store(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("args", [["ui"], [], ["demo"]])
-def test_without_a_terminal_the_ui_is_one_line(args: list[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("terminal", ["stdin", "stderr"])  # the other one is not
+def test_without_a_terminal_the_ui_is_one_line(
+    args: list[str], terminal: str, tmp_path: Path
+) -> None:
+    import os
+    import pty
+
     store = tmp_path / "store"
-    done = subprocess.run(
+    leader, follower = pty.openpty()
+    streams = (
+        {"stdin": follower, "stderr": subprocess.PIPE}
+        if terminal == "stdin"
+        else {"stdin": subprocess.DEVNULL, "stderr": follower}
+    )
+    with subprocess.Popen(
         [sys.executable, "-m", "runtui", "--store", str(store), *args],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 2
-    assert done.stderr.startswith("runtui: error: the terminal UI needs a terminal")
-    assert done.stderr.count("\n") == 1 and done.stdout == ""
+        stdout=subprocess.PIPE, **streams,  # type: ignore[call-overload]
+    ) as proc:  # fmt: skip
+        os.close(follower)
+        try:
+            code = proc.wait(20)
+        except subprocess.TimeoutExpired:  # it took the screen and waits for keys
+            proc.kill()
+            raise
+        assert proc.stdout is not None and proc.stdout.read() == b""
+        said = proc.stderr.read() if proc.stderr else os.read(leader, 4096).replace(b"\r", b"")
+    os.close(leader)
+    assert code == 2
+    assert said.startswith(b"runtui: error: the terminal UI needs a terminal")
+    assert said.count(b"\n") == 1
     assert not store.exists()  # and no demo store was built for nobody
 
 

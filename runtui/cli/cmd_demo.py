@@ -49,7 +49,7 @@ def demo(no_ui: bool, live: bool, live_seconds: float, seed: int) -> None:
       runtui demo --no-ui --live --store ./demo
     """
     from runtui.cli.cmd_ui import check_terminal
-    from runtui.demo.build import build, prepare
+    from runtui.demo.build import build, check_folder
 
     if not no_ui:
         check_terminal()  # before a store is made for nobody to see
@@ -60,7 +60,7 @@ def demo(no_ui: bool, live: bool, live_seconds: float, seed: int) -> None:
         store = Path(tempfile.mkdtemp(prefix="runtui-demo-"))
     if no_ui and not live:
         live_seconds = 0.0  # nobody watches: no background process left writing
-    prepare(store)  # a folder that is not a demo store is refused before anything is said
+    check_folder(store)  # refused before anything is said
     click.echo(f"runtui: building a demo store in {store}", err=True)
     started = time.perf_counter()
     made = build(store, seed=seed, live_seconds=live_seconds)

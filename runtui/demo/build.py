@@ -60,16 +60,21 @@ def plans(seed: int) -> list[RunPlan]:
     return sorted(every, key=lambda p: -p.started_ago_s)
 
 
-def prepare(store: Path) -> None:
-    """Make ``store`` an empty demo store, refusing any folder that holds something else."""
+def check_folder(store: Path) -> None:
+    """Raise `RuntuiError` unless ``store`` is new, empty, or an earlier demo store."""
     if store.exists() and not store.is_dir():
         raise RuntuiError(f"{store} is a file; the demo store must be a folder")
-    if store.is_dir() and any(store.iterdir()):
-        if not (store / MARKER).is_file():
-            raise RuntuiError(
-                f"{store} is not empty and is not a demo store; refusing to mix demo runs "
-                "into it (give --store a new folder, or leave --store out)"
-            )
+    if store.is_dir() and any(store.iterdir()) and not (store / MARKER).is_file():
+        raise RuntuiError(
+            f"{store} is not empty and is not a demo store; refusing to mix demo runs "
+            "into it (give --store a new folder, or leave --store out)"
+        )
+
+
+def prepare(store: Path) -> None:
+    """Make ``store`` an empty demo store, refusing any folder that holds something else."""
+    check_folder(store)
+    if store.is_dir():
         _clear(store)
     store.mkdir(parents=True, exist_ok=True)
     (store / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
