@@ -119,12 +119,16 @@ def test_text_shows_every_param_its_duration_and_command_as_a_person_reads_them(
     store_dir: Path,
 ):
     add_run(
-        store_dir, "plain", duration=3488.0, params={"none": None, "empty": "", "lr": 0.1},
+        store_dir, "plain", duration=3488.0,
+        params={"none": None, "empty": "", "lr": 0.1, "said_null": "null", "said_lr": "0.1"},
         extra={"command": ["train.py", "--name", "two words", "it's"]},
     )  # fmt: skip
     out = cli("show", "plain").stdout
     params = out.split("\nparams\n")[1].split("\n\n")[0].splitlines()
-    assert [line.split() for line in params] == [["empty"], ["lr", "0.1"], ["none", "null"]]
+    assert [line.split() for line in params] == [
+        ["empty", '""'], ["lr", "0.1"], ["none", "null"], ["said_lr", '"0.1"'],
+        ["said_null", '"null"'],
+    ]  # fmt: skip
     assert "  duration    58m 08s (3488.0 s)\n" in out
     assert "  command     train.py --name 'two words' 'it'\"'\"'s'\n" in out  # pastes into a shell
 

@@ -30,7 +30,7 @@ from runtui.cli.common import (
     open_store_for_cli,
     store_option,
 )
-from runtui.cli.output import human_cell, is_terminal, store_errors, use_color
+from runtui.cli.output import human_cell, is_terminal, param_text, store_errors, use_color
 from runtui.services import compare
 from runtui.services.compare import MISSING
 from runtui.services.textsafe import plain
@@ -95,28 +95,15 @@ def params_section(store: Store, a: RunRecord, b: RunRecord, stat: bool) -> Sect
 def _param_lines(change: compare.ParamChange) -> list[str]:
     """``-key: old`` (unless only in B) and ``+key: new`` (unless only in A).
 
-    Values read as `_param_text` writes them, or both as JSON where those two
+    Values read as `param_text` writes them, or both as JSON where those two
     texts would be the same (``true`` and ``"true"``, ``1`` and ``"1"``).
     """
     key = human_cell(change.key)
     sides = [(sign, v) for sign, v in (("-", change.old), ("+", change.new)) if v is not MISSING]
-    texts = [_param_text(value) for _, value in sides]
+    texts = [param_text(value) for _, value in sides]
     if len(texts) == 2 and texts[0] == texts[1]:
         texts = [_json_text(value) for _, value in sides]
     return [f"{sign}{key}: {text}" for (sign, _), text in zip(sides, texts, strict=True)]
-
-
-def _param_text(value: Any) -> str:
-    """A value as ``runtui show`` prints it, on one line, or as JSON where show's text would
-    hide it: None and text that is empty, padded with spaces, or holds a newline or other
-    control character (``"a\\nb"``, not show's ``a b``)."""
-    if value is None or (isinstance(value, str) and _blurred(value)):
-        return _json_text(value)
-    return human_cell(value)
-
-
-def _blurred(text: str) -> bool:
-    return not text.isprintable() or text != text.strip() or not text
 
 
 def _json_text(value: Any) -> str:

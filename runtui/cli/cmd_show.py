@@ -11,7 +11,14 @@ from typing import Any
 import click
 
 from runtui.cli.common import handle_errors, open_store_for_cli, store_option
-from runtui.cli.output import format_option, human_cell, json_safe, store_errors, use_color
+from runtui.cli.output import (
+    format_option,
+    human_cell,
+    json_safe,
+    param_text,
+    store_errors,
+    use_color,
+)
 from runtui.services.textsafe import plain
 from runtui.services.units import format_duration, human_size
 
@@ -109,10 +116,11 @@ def text_lines(doc: dict[str, Any], *, bold: bool = False) -> list[str]:
         ("git", git_text), ("parent", doc["parent_uuid"]), ("notes", doc["notes"]),
         ("code", _code(doc["snapshot"], doc["id"])), ("log", _log(doc["log"])),
     ])  # fmt: skip
-    for title, mapping in (("params", doc["params"]), ("tags", doc["tags"])):
-        if mapping:  # every key, even one whose value is empty or null
-            shown = [(key, "null" if v is None else v) for key, v in mapping.items()]
-            lines += ["", heading(title), *_fields(shown, keep_empty=True)]
+    if doc["params"]:  # every key; text that would read as another value is quoted
+        shown = [(key, param_text(value)) for key, value in doc["params"].items()]
+        lines += ["", heading("params"), *_fields(shown, keep_empty=True)]
+    if doc["tags"]:
+        lines += ["", heading("tags"), *_fields(list(doc["tags"].items()), keep_empty=True)]
     if doc["metrics"]:
         lines += ["", heading("metrics"), *_metric_lines(doc["metrics"])]
     if doc["artifacts"]:

@@ -144,6 +144,28 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def param_text(value: Any) -> str:
+    """A param value on one line, as ``show`` and ``diff`` print it: `human_cell`'s
+    text, or JSON where that text would hide the value or read as another kind of
+    value: None, and text that is empty, padded, holds a control character, or reads
+    as a number, ``true``, ``false`` or ``null`` (``"0.1"`` is text, ``0.1`` a number)."""
+    if value is None or (isinstance(value, str) and _ambiguous(value)):
+        return plain(json.dumps(value, ensure_ascii=False))
+    return human_cell(value)
+
+
+def _ambiguous(text: str) -> bool:
+    if not text or not text.isprintable() or text != text.strip():
+        return True
+    if text in ("true", "false", "null"):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def human_cell(value: Any, *, digits: int | None = None) -> str:
     """A value as a person reads it; user text made safe for a terminal."""
     kind = type(value)
