@@ -66,6 +66,24 @@ def test_exit_code_output_params_and_scalars(
     assert record.snapshot_id is not None
 
 
+def test_the_log_keeps_each_streams_lines_whole(
+    code: Path, store_dir: Path, subprocess_env: dict
+) -> None:
+    (code / "job.py").write_text(
+        "import os, time\n"
+        "os.write(1, b'epoch 1:')\n"  # an unbuffered print(a, b) comes in pieces...
+        "os.write(2, b'warning: slow\\n')\n"  # ...and the other stream writes between them
+        "os.write(1, b' loss 0.5\\n')\n"
+        "os.write(2, b'  3%|bar')\n"  # a progress bar's state, never ended
+        "time.sleep(1)\n"  # longer than the log waits for a line's end
+        "os.write(1, b'epoch 2: loss 0.4\\n')\n"
+    )
+    done = runtui_run(["-n", "pieces", "--", sys.executable, "job.py"], subprocess_env, code)
+    assert done.returncode == 0, done.stderr
+    log = runtui.open_store(store_dir).log_path(only_run(store_dir)).read_text()
+    assert log == "warning: slow\nepoch 1: loss 0.5\n  3%|barepoch 2: loss 0.4\n"
+
+
 def test_script_calling_init_attaches_to_the_run(
     code: Path, store_dir: Path, subprocess_env: dict
 ) -> None:

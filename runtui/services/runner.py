@@ -10,7 +10,10 @@ attaches to the same run and logs into it; the runner alone sets its status.
 The child's stdout and stderr come through two pipes; a thread per stream
 copies what arrives to the same stream of the runner (so it shows live) and
 to the run's log file, and, with ``--scalars``, turns printed numbers into
-metrics.
+metrics. The log gets whole lines from each stream: an unbuffered ``print(a,
+b)`` arrives in pieces, and a line of the other stream must not land between
+them. A line's start waits for its end at most `HOLD_S` (a prompt, or a
+progress bar's latest state after its ``\r``, is then logged as it is).
 
 After the command exits, the copying goes on until both pipes reach their
 end, however slowly the runner's own output is read; it gives up only on a
@@ -36,6 +39,7 @@ import contextlib
 import math
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -50,6 +54,7 @@ from runtui.errors import RuntuiError
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 IDLE_GIVE_UP_S = 2.0  # after the command exits: a pipe silent this long is abandoned
+HOLD_S = 0.2  # how long the log waits for the end of a line that has begun
 _INT = re.compile(r"[-+]?\d+")
 _LEADING_ZERO = re.compile(r"[-+]?0\d")
 _SQLITE_INT = range(-(2**63), 2**63)
@@ -182,10 +187,17 @@ class _Tee:
 
     def _pump(self, pipe: IO[bytes], terminal_fd: int) -> None:
         fd = pipe.fileno()
-        pending = b""
+        pending = b""  # the line being split for --scalars
+        held = b""  # the start of a line, not in the log yet (see the module's docstring)
+        arrived = select.poll()
+        arrived.register(fd, select.POLLIN)
         me = threading.current_thread()
         while True:
             self.waiting_since[me] = time.monotonic()
+            if held and not arrived.poll(HOLD_S * 1000):
+                self._log(held)  # its end did not come: logged as it is
+                held = b""
+                continue
             try:
                 data = os.read(fd, 65536)
             except OSError:
@@ -194,18 +206,26 @@ class _Tee:
             if not data:
                 break
             _write_all(terminal_fd, data)
-            with self.lock:
-                if self.log is not None:
-                    # a full disk must not stop the command's output
-                    with contextlib.suppress(OSError, ValueError):
-                        self.log.write(data)
+            held += data
+            whole = max(held.rfind(b"\n"), held.rfind(b"\r")) + 1
+            if whole:
+                self._log(held[:whole])
+                held = held[whole:]
             if self.on_line is not None:
                 *lines, pending = re.split(rb"[\r\n]", pending + data)
                 for line in lines:
                     self._line(line)
+        self._log(held)
         if self.on_line is not None and pending:
             self._line(pending)
         pipe.close()
+
+    def _log(self, data: bytes) -> None:
+        with self.lock:
+            if self.log is not None and data:
+                # a full disk must not stop the command's output
+                with contextlib.suppress(OSError, ValueError):
+                    self.log.write(data)
 
     def _line(self, line: bytes) -> None:
         if line:
