@@ -94,3 +94,24 @@ async def test_filtering_for_markup_is_literal(store: Path) -> None:
         table = app.screen.query_one(RunsTable)
         assert [r.name for r in table.source.records(0, 10)] == [BOLD]
         assert f'filter name~"{BOLD[:6]}"' in str(app.screen.query_one("#view-status").render())
+
+
+async def test_palette_shows_markup_in_experiment_names_literally(tmp_path: Path) -> None:
+    store = build_store(
+        tmp_path / "store",
+        [
+            Spec("one", CLOSE, "completed", 100, 60, {}, {}),
+            Spec("two", "[red]odd[/]", "completed", 50, 60, {}, {}),
+        ],
+    )
+    app = RuntuiApp(store, clock=lambda: NOW)
+    async with app.run_test(size=(200, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.4)
+        from textual.command import CommandPalette
+
+        assert app.is_running and isinstance(app.screen, CommandPalette)
+        shown = app.export_screenshot()
+        assert "loss [/] done" in shown.replace("&#160;", " ")
+        assert "[red]odd[/]" in shown.replace("&#160;", " ")

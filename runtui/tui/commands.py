@@ -20,6 +20,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
+from textual.markup import escape
 
 from runtui.services.textsafe import plain
 from runtui.store import tableview
@@ -125,9 +126,9 @@ class RunsCommands(Provider):
     async def discover(self) -> Hits:
         for run in self._runs[:RECENT_RUNS]:
             text, help_text = self._run_text(run)
-            yield DiscoveryHit(Content(text), partial(self._open_run, run), text, help_text)
+            yield DiscoveryHit(Content(text), partial(self._open_run, run), text, escape(help_text))
         for text, help_text, callback in self._entries:
-            yield DiscoveryHit(Content(text), callback, text, help_text)
+            yield DiscoveryHit(Content(text), callback, text, escape(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -135,7 +136,7 @@ class RunsCommands(Provider):
         for text, help_text, callback in self._entries:
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, safe_highlight(matcher, text), callback, text, help_text)
+                yield Hit(score, safe_highlight(matcher, text), callback, text, escape(help_text))
         found = 0
         for run in self._runs:
             text, help_text = self._run_text(run)
@@ -148,7 +149,7 @@ class RunsCommands(Provider):
                     safe_highlight(matcher, text),
                     partial(self._open_run, run),
                     text,
-                    help_text,
+                    escape(help_text),  # the palette reads help as markup: names are data
                 )
                 found += 1
                 if found >= MAX_RUN_HITS:
