@@ -179,7 +179,7 @@ async def test_a_progress_bar_being_redrawn_shows_under_the_log(
         writer.send("redraw  60%|######    | 6/10 \x1b[31mred")
         await until(pilot, lambda: (line_in_progress(screen) or "").startswith(" 60%"))
         assert "\x1b" not in (line_in_progress(screen) or "")
-        await until(pilot, lambda: "6/10" in app.export_screenshot())  # redrawn on screen
+        await until(pilot, lambda: "6/10" in app.export_screenshot(), timeout=15)  # on screen
 
         writer.send("redraw 100%|##########| 10/10", "print ")  # the bar ends its line
         await until(pilot, lambda: log_lines(screen)[-1:] == ["100%|##########| 10/10"])
@@ -236,9 +236,11 @@ async def test_metrics_and_header_follow_the_run(
         screen = await open_run(pilot, "learner")
         metrics = screen.query_one(MetricsView)
         await until(pilot, lambda: "loss" in metrics.summaries)
-        writer.send("log loss 0.5", "log loss 0.25")
+        writer.send("log loss 0.5", "log loss 1.104e-05")
         await until(pilot, lambda: metrics.summaries["loss"].count == 3)
-        assert metrics.summaries["loss"].last == 0.25
+        assert metrics.summaries["loss"].last == 1.104e-05
+        wide = "1.104e-05"  # wider than the values before: shown whole, not cut
+        await until(pilot, lambda: wide in app.export_screenshot(), timeout=15)
         await asyncio.to_thread(writer.finish)
         await until(
             pilot, lambda: screen.record is not None and screen.record.status == "completed"

@@ -117,7 +117,7 @@ class MetricsView(ChartPanel):
             cells = self._cells(summaries[name])
             if name in known:
                 for col, cell in zip(_UPDATED_COLUMNS, cells[1:], strict=True):
-                    table.update_cell(name, col, cell)
+                    table.update_cell(name, col, cell, update_width=True)  # a live value grows
             else:
                 table.add_row(*cells, key=name)
         self.set_class(not summaries, "no-metrics")
