@@ -243,3 +243,18 @@ async def test_floats_that_print_differently_are_marked_as_differing(tmp_path: P
         detail = app.screen.query_one("#cmp-params-view .compare-detail", Static)
         await until(pilot, lambda: "param x" in str(detail.content))  # the first row, highlighted
         assert str(detail.content).splitlines()[1:] == ["A 0.3", "B 0.30000000000000004"]
+
+
+async def test_a_tab_built_late_never_pulls_the_screen_back(store: Path) -> None:
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = CompareScreen(store, [UUIDS["A"], UUIDS["B"]])
+        app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press("2")  # built
+        await pilot.pause()
+        await pilot.press("4")
+        await pilot.pause()
+        screen._focus_pane("cmp-metrics")  # what the Metrics tab's slow build would ask
+        await pilot.pause(0.3)
+        assert screen.tabs.active == "cmp-env"

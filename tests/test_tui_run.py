@@ -120,6 +120,20 @@ async def test_tabs_switch_with_number_keys_and_brackets_and_escape_goes_back(
         assert not isinstance(app.screen, RunScreen)
 
 
+async def test_a_tab_left_quickly_never_pulls_focus_back(store: Path) -> None:
+    """A tab that finishes building after the user moved on must not take the screen
+    back (`TabbedContent` shows the tab of whatever has focus)."""
+    app = RunApp(store, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await pilot.press("2")
+        screen._focus_pane("metrics")  # what a late build of the tab left would ask
+        await pilot.pause(0.3)
+        assert screen.tabs.active == "logs"
+
+
 async def test_a_closed_run_screen_leaves_no_chart_behind(store: Path) -> None:
     # Opening and closing runs one after another must not pile up charts (each one kept
     # alive made every later garbage collection, and so every key press, slower).

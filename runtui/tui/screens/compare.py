@@ -176,14 +176,20 @@ class CompareScreen(Screen[None]):
             env.show(self.runs, environment_rows(self.runs))
 
     def _focus_pane(self, pane: str | None) -> None:
+        """Focus the main widget of ``pane`` if it is still the tab shown: a tab
+        built slowly must not take focus (and with it the screen, since
+        `TabbedContent` shows the tab of whatever has focus) from a tab chosen
+        since. At once, not deferred as `Widget.focus` is, for the same reason."""
         targets = {
             "cmp-params": "#cmp-params-view DataTable",
             "cmp-metrics": "#cmp-metrics-table",
             "cmp-code": "#cmp-files",
             "cmp-env": "#cmp-env-view DataTable",
         }
-        for widget in self.query(targets.get(pane or "", "#none")):
-            widget.focus()
+        if pane is None or self.tabs.active != pane:
+            return
+        for widget in self.query(targets.get(pane, "#none")):
+            self.set_focus(widget)
 
     @property
     def tabs(self) -> TabbedContent:

@@ -116,7 +116,7 @@ class RunScreen(Screen[None]):
         self.query_one(MetricsView).show_summaries(record.row_id, record.summary, self.store.conn)
         if record.status == "running":
             self.set_interval(1.0, self._tick)
-        self.query_one("#metrics-table").focus()
+        self.set_focus(self.query_one("#metrics-table"))  # at once (see `_focus_pane`)
         if (live := self._live()) is not None:
             live.watch_points(self.run_uuid, {n: s.last_step for n, s in record.summary.items()})
 
@@ -195,9 +195,9 @@ class RunScreen(Screen[None]):
             "env": "#env-view",
             "artifacts": "#artifacts-view DataTable",
         }
-        if pane in targets:
+        if pane in targets and self.tabs.active == pane:  # not a tab left since
             for widget in self.query(targets[pane]):
-                widget.focus()
+                self.set_focus(widget)  # at once: a deferred focus could pull the tab back
 
     # -- live updates ----------------------------------------------------
 
