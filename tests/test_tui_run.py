@@ -15,7 +15,7 @@ from run_screen_data import HOSTILE, TRACEBACK, RunApp, acc_curve, add_run, loss
 from textual.app import App
 from textual.widgets import DataTable, Static, TabbedContent, TextArea, Tree
 from textual.widgets._footer import FooterKey
-from tui_helpers import LayoutCounter
+from tui_helpers import LayoutCounter, until
 
 import runtui
 from runtui.services.downsample import Series
@@ -160,6 +160,10 @@ async def test_metrics_table_and_chart_of_the_first_metric(store: Path) -> None:
         chart = app.screen.query_one(MetricChart)
         assert chart.metric == "acc" and chart.series is not None
         assert chart.series.total == 400 and chart.series.exact
+        await pilot.press("j")  # moves as the runs table does
+        await until(pilot, lambda: chart.metric == "loss")
+        await pilot.press("k")
+        await until(pilot, lambda: chart.metric == "acc")
 
 
 async def test_enlarge_a_chart_adjust_it_and_escape_back_to_the_table(store: Path) -> None:

@@ -29,8 +29,8 @@ from runtui.tui import render
 from runtui.tui.widgets import compare_runs
 from runtui.tui.widgets.chart_panel import ChartPanel
 from runtui.tui.widgets.compare_chart import Curve, OverlayChart
-from runtui.tui.widgets.compare_table import VimDataTable
 from runtui.tui.widgets.metrics_view import quick_series
+from runtui.tui.widgets.vim_table import VimDataTable
 
 HIGHLIGHT_DELAY_S = 0.12
 VALUE_WIDTH = 16

@@ -23,22 +23,12 @@ from runtui.services.compare import MISSING, KeyRow
 from runtui.store.records import RunRecord
 from runtui.tui import render
 from runtui.tui.widgets import compare_runs
+from runtui.tui.widgets.vim_table import VimDataTable
 
 DIFFERS = "≠"
 KEY_MAX = 28
 VALUE_MIN, VALUE_MAX = 12, 48
 ABSENT = "–"
-
-
-class VimDataTable(DataTable[Text]):
-    """A DataTable that also moves with ``j``/``k`` and jumps with ``g``/``G``."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "First", show=False),
-        Binding("G", "scroll_bottom", "Last", show=False),
-    ]
 
 
 def value_text(value: Any, *, differs: bool) -> Text:

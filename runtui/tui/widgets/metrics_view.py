@@ -37,6 +37,7 @@ from runtui.store.records import MetricSummary
 from runtui.tui.render import format_number, spark_text
 from runtui.tui.widgets.chart import MetricChart
 from runtui.tui.widgets.chart_panel import ChartPanel
+from runtui.tui.widgets.vim_table import VimDataTable
 
 READ_ALL_LIMIT = 20_000
 BIG_REFRESH_S = 10.0  # a live metric too long to read whole is re-scanned at most this often
@@ -84,9 +85,7 @@ class MetricsView(ChartPanel):
         self._loaded_at: dict[str, float] = {}
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Text] = DataTable(
-            id="metrics-table", cursor_type="row", zebra_stripes=True
-        )
+        table = VimDataTable(id="metrics-table", cursor_type="row", zebra_stripes=True)
         table.add_column("metric", key="metric")
         table.add_column("trend", key="trend", width=SPARK_WIDTH)
         for col in ("last", "min", "max", "count", "step"):
