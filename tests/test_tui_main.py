@@ -483,3 +483,10 @@ async def test_narrow_terminal_gives_the_table_the_width_and_e_shows_experiments
         await pilot.pause()
         assert not sidebar.display and app.focused is table_of(app)
         assert not status_line(app).startswith("all experiments")
+
+
+def test_a_param_and_a_metric_of_one_name_are_told_apart_in_the_header() -> None:
+    from runtui.tui.columns import build_columns
+
+    labels = [c.label for c in build_columns(["lr", "opt"], ["lr", "loss"], [])]
+    assert labels[-4:] == ["metrics.lr", "loss", "params.lr", "opt"]

@@ -142,19 +142,21 @@ def build_columns(
     columns = list(FIXED)
     name_width = max([at_least.get("name", 0), *(render.safe(r.name).cell_len for r in sample)])
     columns[1] = _with_width(columns[1], min(max(name_width, NAME_WIDTH[0]), NAME_WIDTH[1]))
+    clash = set(params) & set(metrics)  # a param and a metric of one name: say which is which
     for name in metrics:
+        label = f"metrics.{name}" if name in clash else name
         columns.append(
             Column(
-                f"metric:{name}", name, METRIC_WIDTH, SortKey("metric", name), _metric_cell(name)
+                f"metric:{name}", label, METRIC_WIDTH, SortKey("metric", name), _metric_cell(name)
             )
         )
     for name in params:
+        label = f"params.{name}" if name in clash else name
         values = [render.safe(r.params[name]).cell_len for r in sample if name in r.params]
-        widest = max([len(name) + 2, 4, at_least.get(f"param:{name}", 0), *values])
+        widest = max([len(label) + 2, 4, at_least.get(f"param:{name}", 0), *values])
         width = min(widest, PARAM_MAX_WIDTH)
-        columns.append(
-            Column(f"param:{name}", name, width, SortKey("param", name), _param_cell(name), "right")
-        )
+        sort = SortKey("param", name)
+        columns.append(Column(f"param:{name}", label, width, sort, _param_cell(name), "right"))
     if experiment:  # last: the experiments list already says which one is which
         widest = max([at_least.get("experiment", 0), *(len(r.experiment) for r in sample)])
         width = min(max(widest, len("experiment") + 2), EXPERIMENT_MAX_WIDTH)

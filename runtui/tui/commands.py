@@ -73,7 +73,7 @@ class RunsCommands(Provider):
             entries.append(
                 (
                     f"experiment: {plain(experiment.name)}",
-                    f"{experiment.run_count} runs",
+                    f"{experiment.run_count} run{'s' if experiment.run_count != 1 else ''}",
                     partial(screen.switch_experiment, experiment.name),
                 )
             )

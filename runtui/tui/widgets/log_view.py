@@ -335,7 +335,7 @@ class LogView(Vertical):
         elif count >= TAIL_LINES:
             self._source = f"last {count:,} lines of {human_size(size)}"
         else:
-            self._source = f"{count:,} lines, {human_size(size)}"
+            self._source = f"{count:,} line{'s' if count != 1 else ''}, {human_size(size)}"
         if not self._live and safe:
             self.log.write_lines(safe)
             self.log.scroll_end(animate=False, immediate=True)
