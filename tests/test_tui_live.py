@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from live_writer import Writer, finished_run, writers
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 from tui_helpers import until
 
 from runtui.live import ChangeFeed
@@ -239,8 +239,10 @@ async def test_metrics_and_header_follow_the_run(
         writer.send("log loss 0.5", "log loss 1.104e-05")
         await until(pilot, lambda: metrics.summaries["loss"].count == 3)
         assert metrics.summaries["loss"].last == 1.104e-05
-        wide = "1.104e-05"  # wider than the values before: shown whole, not cut
-        await until(pilot, lambda: wide in app.export_screenshot(), timeout=15)
+        table = screen.query_one("#metrics-table", DataTable)
+        wide = len("1.104e-05")  # wider than the values before: shown whole, not cut
+        await until(pilot, lambda: table.columns["last"].content_width >= wide)  # type: ignore[index]
+        assert table.columns["min"].content_width >= wide  # type: ignore[index]
         await asyncio.to_thread(writer.finish)
         await until(
             pilot, lambda: screen.record is not None and screen.record.status == "completed"
