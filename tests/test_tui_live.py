@@ -283,3 +283,37 @@ async def test_a_failing_feed_stops_live_updates_not_the_app(
         )
         await pilot.press("down")  # still usable
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_compare_follows_a_live_run(
+    start_writer: Callable[..., Writer], store_dir: Path
+) -> None:
+    from runtui.tui.screens.compare import CompareScreen
+    from runtui.tui.widgets.compare_metrics import CompareMetrics
+
+    writer = start_writer("learner")
+    writer.send("log loss 1.0")
+    base = finished_run(store_dir, "base")
+    app = RuntuiApp(store_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = CompareScreen(store_dir, [base, writer.uuid])
+        app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press("2")
+        metrics = screen.query_one(CompareMetrics)
+        table = metrics.table
+
+        def last_of_b() -> str:
+            return table.get_cell("last:loss", "run1").plain
+
+        await until(pilot, lambda: last_of_b() == "1")
+        table.move_cursor(row=2)
+        writer.send("log loss 0.25")
+        await until(pilot, lambda: last_of_b() == "0.25")  # in place: the cursor stays
+        assert table.cursor_row == 2
+        runs = screen.query_one("#cmp-runs", Static)
+        assert "running" in str(runs.content)
+        await asyncio.to_thread(writer.finish)
+        await until(pilot, lambda: "running" not in str(runs.content))
+        assert "completed" in str(runs.content).splitlines()[1]

@@ -33,6 +33,7 @@ from runtui.services.units import format_duration
 from runtui.store.reader import Store, open_store
 from runtui.store.records import RunRecord
 from runtui.tui import render
+from runtui.tui.live import RunsChanged
 from runtui.tui.widgets import compare_runs
 from runtui.tui.widgets.compare_code import CompareCode, PreparedCode, prepare
 from runtui.tui.widgets.compare_metrics import CompareMetrics
@@ -137,6 +138,8 @@ class CompareScreen(Screen[None]):
             return
         self.query_one("#cmp-params-view", CompareTable).show(self.runs, params_and_tags(self.runs))
         self._focus_pane("cmp-params")
+        if any(run.status == "running" for run in self.runs):
+            self.set_interval(1.0, self._tick)
         if len(self.runs) == 2:
             self._prepare_code()
 
@@ -190,6 +193,24 @@ class CompareScreen(Screen[None]):
             return
         for widget in self.query(targets.get(pane, "#none")):
             self.set_focus(widget)
+
+    # -- live updates ----------------------------------------------------
+
+    def _tick(self) -> None:
+        """Keep a running run's duration current."""
+        if any(run.status == "running" for run in self.runs):
+            self.query_one("#cmp-runs", Static).update(self._runs_text())
+
+    def on_runs_changed(self, event: RunsChanged) -> None:
+        """Live: a compared run's status or metrics changed. The header and the
+        metrics follow; params and environment stay as opened (they seldom change)."""
+        newer = {run.uuid: run for run in event.changed if run.uuid in self.run_uuids}
+        if not newer or not self.runs:
+            return
+        self.runs = [newer.get(run.uuid, run) for run in self.runs]
+        self.query_one("#cmp-runs", Static).update(self._runs_text())
+        for metrics in self.query(CompareMetrics):
+            metrics.follow(self.runs)
 
     @property
     def tabs(self) -> TabbedContent:

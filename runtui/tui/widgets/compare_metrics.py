@@ -101,23 +101,48 @@ class CompareMetrics(ChartPanel):
                 table.add_column(label, key=f"delta{i}", width=DELTA_WIDTH)
         for row in self.rows:
             for n, stat in enumerate(STATS):
-                cells: list[Text] = [
-                    Text("≠" if row.differs and not n else " ", style="bold yellow"),
-                    render.safe(row.name, style="bold" if row.differs else "")
-                    if not n
-                    else Text(""),
-                    Text(stat, style="dim"),
-                ]
-                for i in range(len(self.runs)):
-                    cells.append(Text(render.format_number(row.value(i, stat)), justify="right"))
-                    if i:
-                        cells.append(delta_text(row.delta(i, stat)))
-                table.add_row(*cells, key=f"{stat}:{row.name}")
+                table.add_row(*self._cells(row, n, stat), key=f"{stat}:{row.name}")
         self._legend()
         if not self.rows:
             self._status(Text("none of these runs logged a metric"))
             return
         self._chart(self.rows[0].name)
+
+    def _cells(self, row: MetricRow, n: int, stat: str) -> list[Text]:
+        """The cells of ``row``'s ``n``-th line: the stat ``stat`` of each run, with deltas."""
+        cells: list[Text] = [
+            Text("≠" if row.differs and not n else " ", style="bold yellow"),
+            render.safe(row.name, style="bold" if row.differs else "") if not n else Text(""),
+            Text(stat, style="dim"),
+        ]
+        for i in range(len(self.runs)):
+            cells.append(Text(render.format_number(row.value(i, stat)), justify="right"))
+            if i:
+                cells.append(delta_text(row.delta(i, stat)))
+        return cells
+
+    def follow(self, runs: Sequence[RunRecord]) -> None:
+        """Live: the same runs, newer. Values and deltas change in place (the cursor
+        stays), and the chart is read again without a "loading" flicker."""
+        rows = metric_rows(runs)
+        if [r.name for r in rows] != [r.name for r in self.rows]:  # a metric appeared
+            charted, row = self.charted, self.table.cursor_row
+            self.show(runs)
+            self.table.move_cursor(row=row)
+            if charted is not None and charted != self.charted:
+                self._chart(charted)
+            return
+        self.runs, self.rows = list(runs), rows
+        table = self.table
+        keys = [col.key for col in table.ordered_columns]
+        for row in rows:
+            for n, stat in enumerate(STATS):
+                for key, cell in zip(keys, self._cells(row, n, stat), strict=True):
+                    table.update_cell(f"{stat}:{row.name}", key, cell)
+        self._curves.clear()  # the running runs' curves grew
+        if self.charted is not None:
+            width = self.chart.size.width or self.app.size.width
+            self._load(self.charted, max(40, width - 10))
 
     def _legend(self) -> None:
         text = Text()
