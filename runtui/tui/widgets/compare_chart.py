@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 from runtui.services.downsample import Series, ema, minmax_indices
 from runtui.services.textsafe import plain
-from runtui.tui.widgets.chart import MetricChart, log_ticks, time_unit
+from runtui.tui.widgets.chart import (
+    MetricChart,
+    log_ticks,
+    nice_ticks,
+    tick_label,
+    time_unit,
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class OverlayChart(MetricChart):
             unit, scale = time_unit(span)
             plt.xlabel(f"time since start ({unit})")
         width = max(10, self.size.width - 10)
+        all_x: list[float] = []
         all_y: list[float] = []
         for curve in drawn:
             xs, ys = self._curve_points(curve.series, by_step, width, scale)  # type: ignore[arg-type]
@@ -65,7 +72,11 @@ class OverlayChart(MetricChart):
                 continue
             plt.plot(xs, ys, marker="braille", color=curve.color)
             plt.text(curve.label, xs[-1], ys[-1], color=curve.color, style="bold")
+            all_x += (min(xs), max(xs))
             all_y += ys
+        if all_x:  # round ticks, as the run screen's chart has (not 6243.8 for steps)
+            ticks = nice_ticks(min(all_x), max(all_x))
+            plt.xticks(ticks, [tick_label(t) for t in ticks])
         if self.log_y and all_y:
             ticks = log_ticks(min(all_y), max(all_y))
             plt.yticks(ticks, [f"{10**t:.3g}" for t in ticks])
