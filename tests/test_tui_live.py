@@ -111,6 +111,14 @@ async def open_run(pilot: Pilot, name: str) -> RunScreen:
     return run_screen
 
 
+async def open_logs(pilot: Pilot, name: str) -> RunScreen:
+    """The run screen of run ``name``, on its Logs tab."""
+    await pilot.pause()
+    screen = await open_run(pilot, name)
+    await pilot.press("2")
+    return screen
+
+
 def log_lines(screen: RunScreen) -> list[str]:
     return list(screen.query_one(LogView).log.lines)
 
@@ -126,9 +134,7 @@ async def test_logs_tab_follows_new_lines_and_counts_them_when_scrolled_up(
     writer.send(*(f"print early {i}" for i in range(60)))
     app = RuntuiApp(store_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = await open_run(pilot, "talker")
-        await pilot.press("2")
+        screen = await open_logs(pilot, "talker")
         await until(pilot, lambda: log_lines(screen)[-1:] == ["early 59"])
 
         writer.send("print \x1b]0;title\x07hello from training")
@@ -168,9 +174,7 @@ async def test_a_progress_bar_being_redrawn_shows_under_the_log(
     writer.send(*(f"print line {i}" for i in range(79)), wide, "redraw  10%|#         | 1/10")
     app = RuntuiApp(store_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = await open_run(pilot, "bar")
-        await pilot.press("2")
+        screen = await open_logs(pilot, "bar")
         await until(pilot, lambda: line_in_progress(screen) == " 10%|#         | 1/10")
         log = screen.query_one(LogView).log
         assert log_lines(screen)[-1:] == [wide.removeprefix("print ")]
@@ -195,9 +199,7 @@ async def test_a_short_logs_progress_bar_is_the_row_under_its_last_line(
     writer.send("print loaded", "redraw  30%|###       | 3/10")
     app = RuntuiApp(store_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = await open_run(pilot, "short")
-        await pilot.press("2")
+        screen = await open_logs(pilot, "short")
         await until(pilot, lambda: line_in_progress(screen) == " 30%|###       | 3/10")
         log = screen.query_one(LogView).log
         rows = [log.render_line(y).text.rstrip() for y in range(3)]
@@ -216,9 +218,7 @@ async def test_an_ended_runs_unfinished_last_line_is_its_last_line(
     writer.proc.wait(10)
     app = RuntuiApp(store_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = await open_run(pilot, "ended")
-        await pilot.press("2")
+        screen = await open_logs(pilot, "ended")
         await until(pilot, lambda: log_lines(screen)[-2:] == ["one", "half a line"])
         await pilot.pause(0.3)  # a live feed, if any, would have delivered by now
         assert log_lines(screen)[-2:] == ["one", "half a line"]
