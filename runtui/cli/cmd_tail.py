@@ -162,6 +162,7 @@ def tail(run_ref: str, follow: bool, count: int) -> None:
       runtui tail 3f2a9c1e -f | grep loss
     """
     emit = _Printer()
+    outcome = "running"  # how a followed run ended (see `_follow`)
     try:
         store = open_store_for_cli()
         try:
