@@ -83,7 +83,8 @@ class CompareTable(Vertical):
         table.clear(columns=True)
         shown = self.visible_rows()
         table.add_column(" ", key="mark", width=1)
-        table.add_column("kind", key="kind")
+        # every width is set here: an automatic one is only worked out when the app is idle
+        table.add_column("kind", key="kind", width=max([len(r.section) for r in shown] + [4]))
         key_width = min(KEY_MAX, max([len(r.key) for r in shown] + [3]))
         table.add_column("key", key="key", width=key_width)
         room = max(0, self.app.size.width - key_width - 14) // max(1, len(self.runs)) - 2
